@@ -1,0 +1,66 @@
+# The front door: `make run` runs the bot, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip -qq
+STAMP := $(VENV)/.installed
+
+# Tests use the machine's PostgreSQL/Redis when they answer on 127.0.0.1, else the embedded ones.
+PG_UP := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo yes)
+REDIS_UP := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && head -c5 <&3) 2>/dev/null | grep -q PONG && echo yes)
+TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/test,)
+TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/9,)
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=tradebot.settings.test
+
+.PHONY: install run stop test lint typecheck pytest bench migrations-check compose-check lock clean demo-data
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# pip reads the machine's find-links, where torch==2.13.0 is a CPU wheel (never use uv/poetry here).
+$(STAMP): $(VENV)/bin/python requirements/*.txt
+	$(VENV)/bin/python -m pip install -qq --upgrade "pip>=25"
+	$(PIP) install -r requirements/dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: migrate, seed, load demo data, start web + one worker per queue + beat + Flower
+run: install
+	$(PY) manage.py runbot
+
+stop: install
+	$(PY) manage.py embedded stop
+
+## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
+test: install lint migrations-check compose-check pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(VENV)/bin/mypy .
+
+migrations-check: install
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+compose-check: install
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+pytest: install
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PIP) install -r requirements/bench.txt
+	$(TEST_ENV) $(PY) -m bench
+
+lock:
+	rm -rf /tmp/tradebot-lock && $(PYTHON) -m venv /tmp/tradebot-lock
+	/tmp/tradebot-lock/bin/pip install -qq -r requirements/dev.txt
+	{ echo "# Full lock of every transitive dependency (Python 3.11). Regenerate: make lock"; \
+	  /tmp/tradebot-lock/bin/pip freeze --all --exclude pip | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'; } \
+	  > requirements/constraints.txt
+
+clean:
+	rm -rf .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,93 @@
+"""Trade outcomes, learning adjustments, per-strategy metrics and portfolio snapshots."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.fields import money_field, weight_field
+
+
+class TradeOutcome(models.Model):
+    trade = models.OneToOneField(
+        "execution.Trade", on_delete=models.PROTECT, related_name="outcome", help_text="entry trade"
+    )
+    exit_trade = models.ForeignKey(
+        "execution.Trade", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ticker = models.CharField(max_length=12)
+    hold_duration = models.DurationField()
+    realized_pnl = money_field()
+    roi_pct = models.FloatField()
+    was_profitable = models.BooleanField()
+    attribution = models.JSONField(
+        default=dict, blank=True, help_text="strategy -> share of credit"
+    )
+    closed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "trade_outcomes"
+        ordering = ["-closed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ticker} {self.realized_pnl} ({self.roi_pct:+.2f}%)"
+
+
+class LearningAdjustment(models.Model):
+    strategy = models.ForeignKey(
+        "strategies.Strategy", on_delete=models.PROTECT, related_name="adjustments"
+    )
+    old_weight = weight_field()
+    new_weight = weight_field()
+    reason = models.CharField(max_length=300)
+    reward_signal = models.FloatField()
+    cycle = models.CharField(max_length=64, blank=True, help_text="update cycle id")
+    timestamp = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "learning_adjustments"
+        ordering = ["-timestamp", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.strategy.name}: {self.old_weight} -> {self.new_weight}"
+
+
+class StrategyMetric(models.Model):
+    strategy = models.ForeignKey(
+        "strategies.Strategy", on_delete=models.PROTECT, related_name="metrics"
+    )
+    time = models.DateTimeField()
+    trades = models.PositiveIntegerField()
+    win_rate = models.FloatField()
+    pnl = money_field()
+    sharpe = models.FloatField(null=True, blank=True)
+    weight = weight_field()
+
+    class Meta:
+        db_table = "strategy_metrics"
+        ordering = ["-time"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "time"], name="uniq_strategy_metric_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy.name} @ {self.time:%Y-%m-%d %H:%M}"
+
+
+class PortfolioSnapshot(models.Model):
+    broker = models.CharField(max_length=20, default="simulated")
+    time = models.DateTimeField()
+    value = money_field()
+    cash = money_field()
+    exposure = money_field()
+    daily_pnl = money_field()
+    drawdown = models.FloatField(help_text="fraction below the running peak, >= 0")
+
+    class Meta:
+        db_table = "portfolio_snapshots"
+        ordering = ["-time"]
+        constraints = [
+            models.UniqueConstraint(fields=["broker", "time"], name="uniq_snapshot_broker_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.value}"

@@ -1,0 +1,59 @@
+"""Every periodic task in one place. Seeded into django-celery-beat's tables (editable in the admin)
+by ``manage.py bootstrap``; each entry has an expiry so a backlog never piles up.
+
+A stage adds its entries to ``SCHEDULE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasks.queues import Queue
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    task: str
+    every_s: float
+    queue: Queue
+    expires_s: float
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+SCHEDULE: list[Entry] = [
+    Entry(
+        name="bus: relay outbox, reclaim and drain",
+        task="bus.maintain",
+        every_s=5,
+        queue=Queue.DEFAULT,
+        expires_s=5,
+        description="Re-publishes outbox leftovers; reclaims messages abandoned by dead consumers.",
+    ),
+]
+
+
+def seed() -> int:
+    """Create or update the beat entries. Returns how many entries exist after seeding."""
+    import json
+
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for e in SCHEDULE:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=max(1, int(e.every_s)), period=IntervalSchedule.SECONDS
+        )
+        PeriodicTask.objects.update_or_create(
+            name=e.name,
+            defaults={
+                "task": e.task,
+                "interval": interval,
+                "queue": e.queue.value,
+                "expire_seconds": int(e.expires_s),
+                "kwargs": json.dumps(e.kwargs),
+                "description": e.description,
+            },
+        )
+    return len(SCHEDULE)

@@ -1,0 +1,195 @@
+"""Publishing: the transactional outbox and the wake-up of consumer groups.
+
+``publish()`` writes the message to the ``bus_outbox`` table inside the caller's transaction. After
+that transaction commits, the rows are XADDed to their streams (trimmed with an approximate MAXLEN)
+and deleted, and each consumer group of the stream gets at most one queued ``bus.drain`` Celery task.
+If Redis is unreachable the rows simply stay and the relay (beat, every few seconds) publishes them
+later: a committed change never loses its message. Consumers de-duplicate by event id, so a message
+published twice (relay racing a slow flush) has its effect once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from opentelemetry import propagate
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from apps.core import codec
+from apps.core.contracts import Contract
+from apps.core.models import OutboxMessage
+from tradebot.metrics import BUS_PUBLISH_ERRORS, BUS_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+# Field names inside a stream entry.
+F_EVENT = "event_id"
+F_BODY = "body"
+F_TRACE = "trace"
+F_SENT = "sent_at"
+
+
+def redis_client() -> redis.Redis:
+    """A per-thread client that retries on dropped connections (with backoff) instead of failing."""
+    client: redis.Redis | None = getattr(_local, "client", None)
+    url = settings.REDIS_URL
+    if client is None or getattr(_local, "url", None) != url:
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        )
+        _local.client, _local.url = client, url
+    return client
+
+
+def new_event_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def derived_event_id(parent: uuid.UUID | str, stream: str, index: int = 0) -> uuid.UUID:
+    """Deterministic id of an output caused by input ``parent``: a retry produces the same id."""
+    return uuid.uuid5(uuid.UUID(str(parent)), f"{stream}#{index}")
+
+
+def _trace_carrier() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def publish(stream: str, message: Contract, *, event_id: uuid.UUID | None = None) -> OutboxMessage:
+    """Queue ``message`` for ``stream`` in the current transaction; it goes out after commit."""
+    row = OutboxMessage.objects.create(
+        stream=stream,
+        event_id=event_id or new_event_id(),
+        payload=codec.dumps(message),
+        trace=_trace_carrier(),
+    )
+    transaction.on_commit(lambda: flush([row]))
+    return row
+
+
+def publish_many(items: Sequence[tuple[str, Contract, uuid.UUID | None]]) -> list[OutboxMessage]:
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                stream=stream,
+                event_id=event_id or new_event_id(),
+                payload=codec.dumps(message),
+                trace=_trace_carrier(),
+            )
+            for stream, message, event_id in items
+        ]
+    )
+    transaction.on_commit(lambda: flush(rows))
+    return rows
+
+
+def flush(rows: Iterable[OutboxMessage]) -> int:
+    """XADD committed outbox rows, delete them, wake the groups. Returns how many went out."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    maxlen = settings.BUS["MAXLEN"]
+    sent_at = f"{time.time():.6f}"
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for row in rows:
+            pipe.xadd(
+                row.stream,
+                {
+                    F_EVENT: str(row.event_id),
+                    F_BODY: row.payload,
+                    F_TRACE: json.dumps(row.trace),
+                    F_SENT: sent_at,
+                },
+                maxlen=maxlen,
+                approximate=True,
+            )
+        pipe.execute()
+    except redis.exceptions.RedisError as exc:
+        for row in rows:
+            BUS_PUBLISH_ERRORS.labels(row.stream).inc()
+        log.warning(
+            "bus: redis unavailable, %d message(s) kept in the outbox for the relay: %s",
+            len(rows),
+            exc,
+        )
+        return 0
+    OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    streams = {r.stream for r in rows}
+    for row in rows:
+        BUS_PUBLISHED.labels(row.stream).inc()
+    wake_streams(streams)
+    return len(rows)
+
+
+def relay(limit: int = 500) -> int:
+    """Publish outbox rows a crash or an outage left behind. Run by beat; safe to run anywhere."""
+    stale = timezone.now() - timedelta(seconds=settings.BUS["OUTBOX_STALE_S"])
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lte=stale)
+                .order_by("id")[:limit]
+            )
+            if not rows:
+                return total
+            sent = flush(rows)
+        total += sent
+        if sent < len(rows):
+            return total
+
+
+def wake_streams(streams: Iterable[str]) -> None:
+    from tasks.streams.registry import consumers_of
+
+    for stream in streams:
+        for consumer_cls in consumers_of(stream):
+            wake(consumer_cls.group, consumer_cls.queue)
+
+
+def wake(group: str, queue: str) -> None:
+    """Queue one drain task for ``group`` unless one is already queued (not yet started).
+
+    The drain task deletes the flag *before* it reads, so a message added after that read always
+    finds the flag clear and queues a new drain: no wake-up is lost.
+    """
+    try:
+        if not redis_client().set(f"bus:wake:{group}", b"1", nx=True, ex=120):
+            return
+    except redis.exceptions.RedisError as exc:
+        log.warning("bus: could not wake %s (beat's drain will pick it up): %s", group, exc)
+        return
+    from tasks.bus import drain
+
+    drain.apply_async(args=[group], queue=queue)
+
+
+def clear_wake(group: str) -> None:
+    redis_client().delete(f"bus:wake:{group}")
+
+
+def raw_fields(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    return {k.decode(): v.decode("utf-8", "replace") for k, v in fields.items()}

@@ -1,0 +1,323 @@
+"""The one base every stream consumer shares.
+
+The base owns: reading with a consumer group, de-duplication by event id (receipts), one database
+transaction per batch with a savepoint per message, the outbox for what a stage emits,
+acknowledging only after commit, reclaiming messages abandoned by dead consumers (XAUTOCLAIM),
+retries, the dead-letter stream, trace propagation and metrics. A stage consumer only sets its
+stream/group/queue and implements :meth:`StreamConsumer.handle` (decode is done for it), which calls
+one service. Tests call :meth:`consume` directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from opentelemetry import propagate, trace
+
+from apps.core import codec
+from apps.core.codec import ContractError
+from apps.core.contracts import Contract
+from apps.core.models import OutboxMessage, ProcessedMessage
+from tasks.streams import bus
+from tasks.streams.names import dead_letter
+from tradebot.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("tradebot.bus")
+
+
+@dataclass
+class Delivery:
+    """One stream entry as a consumer sees it."""
+
+    message_id: str
+    event_id: str
+    fields: dict[str, str]
+    message: Contract | None = None
+    error: str = ""
+    emitted: list[tuple[str, Contract]] = field(default_factory=list)
+
+    def emit(self, stream: str, message: Contract) -> None:
+        """Publish ``message`` downstream, atomically with this delivery's effect."""
+        self.emitted.append((stream, message))
+
+    @property
+    def sent_at(self) -> float:
+        return float(self.fields.get(bus.F_SENT, "0") or 0)
+
+
+class StreamConsumer:
+    stream: ClassVar[str]
+    group: ClassVar[str]
+    queue: ClassVar[str]
+
+    def __init__(self, consumer_name: str | None = None) -> None:
+        self.name = consumer_name or f"{socket.gethostname()}:{os.getpid()}"
+        self.redis = bus.redis_client()
+        self.cfg = settings.BUS
+
+    # ---- what a stage implements ---------------------------------------------------------------
+    def prepare(self, deliveries: list[Delivery]) -> None:
+        """Optional: batch work done before the transaction (e.g. model inference on a batch)."""
+
+    def handle(self, delivery: Delivery) -> None:
+        """Apply one message's effect. Runs inside a savepoint of the batch transaction."""
+        raise NotImplementedError
+
+    def after_commit(self, deliveries: list[Delivery]) -> None:
+        """Optional: work after the batch committed and was acknowledged (e.g. notify the UI)."""
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    def ensure_group(self) -> None:
+        try:
+            self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def consume(self, count: int | None = None, block_ms: int | None = None) -> int:
+        """Read new messages once and process them. Returns how many entries were read."""
+        self.ensure_group()
+        resp = self.redis.xreadgroup(
+            self.group,
+            self.name,
+            {self.stream: ">"},
+            count=count or self.cfg["BATCH"],
+            block=block_ms if block_ms else None,
+        )
+        entries = resp[0][1] if resp else []
+        if entries:
+            self._process(entries)
+        return len(entries)
+
+    def reclaim(self, min_idle_ms: int | None = None, count: int = 100) -> int:
+        """Take over messages pending too long on any consumer (dead, stuck, or failed) and retry.
+
+        Messages delivered more than MAX_DELIVERIES times go to the dead-letter stream instead.
+        """
+        self.ensure_group()
+        idle = self.cfg["CLAIM_IDLE_MS"] if min_idle_ms is None else min_idle_ms
+        start = "0-0"
+        total = 0
+        while True:
+            resp = self.redis.xautoclaim(
+                self.stream, self.group, self.name, idle, start_id=start, count=count
+            )
+            start = _s(resp[0])
+            entries = [e for e in resp[1] if e and e[1] is not None]
+            deleted = resp[2] if len(resp) > 2 else []
+            if deleted:  # trimmed away while pending: nothing left to process
+                self.redis.xack(self.stream, self.group, *deleted)
+            if entries:
+                BUS_RECLAIMED.labels(self.group).inc(len(entries))
+                log.info("bus: %s reclaimed %d message(s)", self.group, len(entries))
+                counts = self._delivery_counts([_s(e[0]) for e in entries])
+                live = []
+                for entry in entries:
+                    mid = _s(entry[0])
+                    if counts.get(mid, 0) > self.cfg["MAX_DELIVERIES"]:
+                        err = self._last_error(mid) or "delivered too many times (consumer died?)"
+                        self._dead_letter(mid, bus.raw_fields(entry[1]), err)
+                    else:
+                        live.append(entry)
+                if live:
+                    self._process(live)
+                total += len(entries)
+            if start == "0-0":
+                return total
+
+    def drain(self, max_seconds: float = 30.0) -> int:
+        """Process until the stream has nothing new (used by the ``bus.drain`` task)."""
+        bus.clear_wake(self.group)
+        deadline = time.monotonic() + max_seconds
+        total = 0
+        linger = self.cfg["DRAIN_LINGER_MS"]
+        while time.monotonic() < deadline:
+            n = self.consume(block_ms=linger or None)
+            total += n
+            if n == 0:
+                break
+        else:
+            bus.wake(self.group, self.queue)  # more to do: yield the worker, continue in a new task
+        return total
+
+    # ---- internals -----------------------------------------------------------------------------
+    def _process(self, entries: list[Any]) -> None:
+        started = time.perf_counter()
+        deliveries = []
+        for mid_raw, raw in entries:
+            fields = bus.raw_fields(raw)
+            d = Delivery(
+                message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields
+            )
+            try:
+                uuid.UUID(d.event_id)
+                d.message = codec.loads(fields.get(bus.F_BODY, ""))
+            except (ContractError, ValueError) as exc:
+                d.error = f"undecodable message: {exc}"
+            deliveries.append(d)
+
+        poison = [d for d in deliveries if d.error]
+        for d in poison:  # can never succeed: straight to the dead-letter stream
+            self._dead_letter(d.message_id, d.fields, d.error)
+        todo = [d for d in deliveries if not d.error]
+        done_before = set(
+            str(e)
+            for e in ProcessedMessage.objects.filter(
+                group=self.group, event_id__in=[d.event_id for d in todo]
+            ).values_list("event_id", flat=True)
+        )
+        dupes = [d for d in todo if d.event_id in done_before]
+        fresh = [d for d in todo if d.event_id not in done_before]
+        if dupes:
+            BUS_PROCESSED.labels(self.group, "duplicate").inc(len(dupes))
+            log.info("bus: %s skipped %d already-applied message(s)", self.group, len(dupes))
+
+        ok: list[Delivery] = []
+        failed: list[Delivery] = []
+        outbox: list[OutboxMessage] = []
+        if fresh:
+            try:
+                self.prepare(fresh)
+            except Exception:  # noqa: BLE001 - fall back to handle() without prepared data
+                log.exception("bus: %s prepare() failed; handling one by one", self.group)
+            with transaction.atomic():
+                for d in fresh:
+                    try:
+                        with transaction.atomic(), self._span(d):
+                            d.emitted.clear()
+                            self.handle(d)
+                        ok.append(d)
+                    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the batch
+                        d.error = f"{type(exc).__name__}: {exc}"
+                        log.warning(
+                            "bus: %s failed on %s (%s): %s",
+                            self.group,
+                            d.message_id,
+                            d.event_id,
+                            d.error,
+                        )
+                        self._remember_error(d.message_id, traceback.format_exc())
+                        failed.append(d)
+                ProcessedMessage.objects.bulk_create(
+                    [
+                        ProcessedMessage(
+                            group=self.group,
+                            stream=self.stream,
+                            event_id=d.event_id,
+                            message_id=d.message_id,
+                        )
+                        for d in ok
+                    ]
+                )
+                outbox = (
+                    bus.publish_many(
+                        [
+                            (stream, msg, bus.derived_event_id(d.event_id, stream, i))
+                            for d in ok
+                            for i, (stream, msg) in enumerate(d.emitted)
+                        ]
+                    )
+                    if any(d.emitted for d in ok)
+                    else []
+                )
+        # Committed. Acknowledge what is done (or was done before) -- never what failed.
+        ack_ids = [d.message_id for d in ok + dupes]
+        if ack_ids:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(self.stream, self.group, *ack_ids)
+            pipe.hdel(self._err_key, *ack_ids)
+            pipe.execute()
+        del outbox  # flushed by publish_many's on_commit
+        if ok:
+            BUS_PROCESSED.labels(self.group, "ok").inc(len(ok))
+        for d in failed:
+            BUS_PROCESSED.labels(self.group, "failed").inc()
+            if (
+                self._delivery_counts([d.message_id]).get(d.message_id, 1)
+                >= self.cfg["MAX_DELIVERIES"]
+            ):
+                self._dead_letter(d.message_id, d.fields, d.error)
+        BUS_HANDLE_SECONDS.labels(self.group).observe(time.perf_counter() - started)
+        if ok:
+            self.after_commit(ok)
+
+    @property
+    def _err_key(self) -> str:
+        return f"bus:errors:{self.group}"
+
+    def _remember_error(self, message_id: str, error: str) -> None:
+        try:
+            self.redis.hset(self._err_key, message_id, error[-4000:])
+        except redis.exceptions.RedisError:
+            pass
+
+    def _last_error(self, message_id: str) -> str:
+        raw = self.redis.hget(self._err_key, message_id)
+        return raw.decode("utf-8", "replace") if raw else ""
+
+    def _delivery_counts(self, ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for mid in ids:
+            rows = self.redis.xpending_range(self.stream, self.group, min=mid, max=mid, count=1)
+            if rows:
+                counts[mid] = int(rows[0]["times_delivered"])
+        return counts
+
+    def _dead_letter(self, message_id: str, fields: dict[str, str], error: str) -> None:
+        """Move a message to ``<stream>:dead`` with its error, then acknowledge it."""
+        from tradebot.metrics import BUS_PROCESSED as processed
+
+        entry = {
+            **fields,
+            "error": error[-4000:],
+            "group": self.group,
+            "original_id": message_id,
+            "dead_at": f"{time.time():.6f}",
+        }
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(dead_letter(self.stream), entry, maxlen=self.cfg["MAXLEN"], approximate=True)
+        pipe.xack(self.stream, self.group, message_id)
+        pipe.hdel(self._err_key, message_id)
+        pipe.execute()
+        processed.labels(self.group, "dead").inc()
+        log.error(
+            "bus: %s dead-lettered %s (event %s): %s",
+            self.group,
+            message_id,
+            fields.get(bus.F_EVENT),
+            error.strip().splitlines()[-1:] or error,
+        )
+
+    def _span(self, d: Delivery) -> Any:
+        try:
+            carrier = json.loads(d.fields.get(bus.F_TRACE, "{}") or "{}")
+        except ValueError:
+            carrier = {}
+        ctx = propagate.extract(carrier)
+        return tracer.start_as_current_span(
+            f"consume {self.stream}",
+            context=ctx,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis_streams",
+                "messaging.destination.name": self.stream,
+                "messaging.consumer.group.name": self.group,
+                "messaging.message.id": d.message_id,
+            },
+        )
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

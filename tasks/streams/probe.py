@@ -1,0 +1,89 @@
+"""The bus probe: a four-stage chain of real consumers that commit a row per stage.
+
+Used by the health check, the bus tests (with fault injection, only when
+``BUS_FAULT_INJECTION`` is on) and ``bench/bus_bench.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.core.contracts import Contract
+from apps.core.models import BusPing
+from tasks.queues import Queue
+from tasks.streams.consumer import Delivery, StreamConsumer
+from tasks.streams.names import Stream
+from tasks.streams.registry import register
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Contract):
+    TYPE = "bus.ping"
+    VERSION = 1
+
+    sent_at: float
+    hops: int = 1  # how many stages the ping goes through (1..4)
+    note: str = ""
+    # Fault injection for tests: "", "raise", "crash_before_commit", "crash_after_commit".
+    fault: str = ""
+    fault_stage: int = 1
+
+
+PING_STREAMS = [Stream.PING_1, Stream.PING_2, Stream.PING_3, Stream.PING_4]
+
+
+class _PingStage(StreamConsumer):
+    stage: int
+
+    def handle(self, delivery: Delivery) -> None:
+        ping = delivery.message
+        assert isinstance(ping, Ping)
+        self._maybe_fault(ping, delivery, before_commit=True)
+        BusPing.objects.create(
+            event_id=delivery.event_id,
+            stage=self.stage,
+            sent_at=datetime.fromtimestamp(ping.sent_at, UTC),
+            note=ping.note,
+        )
+        if ping.hops > self.stage:
+            delivery.emit(PING_STREAMS[self.stage], ping)
+        self._maybe_fault(ping, delivery, before_commit=False)
+
+    def _maybe_fault(self, ping: Ping, delivery: Delivery, *, before_commit: bool) -> None:
+        if not ping.fault or ping.fault_stage != self.stage:
+            return
+        if not getattr(settings, "BUS_FAULT_INJECTION", False):
+            return
+        if ping.fault == "raise" and before_commit:
+            raise RuntimeError("injected failure (poison message)")
+        # Crash faults fire once per event, then the redelivery succeeds.
+        once = self.redis.set(f"bus:fault:{self.group}:{delivery.event_id}", b"1", nx=True, ex=3600)
+        if not once:
+            return
+        if ping.fault == "crash_before_commit" and before_commit:
+            os._exit(137)
+        if ping.fault == "crash_after_commit" and not before_commit:
+            transaction.on_commit(lambda: os._exit(137))
+
+
+def _stage(n: int) -> type[_PingStage]:
+    cls = type(
+        f"PingStage{n}",
+        (_PingStage,),
+        {
+            "stage": n,
+            "stream": PING_STREAMS[n - 1].value,
+            "group": f"probe-{n}",
+            "queue": getattr(settings, "BUS_PROBE_QUEUE", Queue.DEFAULT.value),
+            "__module__": __name__,
+        },
+    )
+    return register(cls)
+
+
+PingStage1, PingStage2, PingStage3, PingStage4 = (_stage(n) for n in range(1, 5))

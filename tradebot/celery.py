@@ -1,0 +1,37 @@
+"""The Celery app. Configuration comes from Django settings (``CELERY_`` namespace)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")
+
+app = Celery("tradebot")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["tasks"], related_name=None)
+
+
+@app.on_after_finalize.connect
+def _routes(sender: Celery, **_: object) -> None:
+    from tasks.queues import task_queues
+
+    sender.conf.task_queues = task_queues()
+
+
+@worker_init.connect
+def _worker_metrics(**_: object) -> None:
+    """Each worker serves its own Prometheus /metrics on METRICS_PORT (see README)."""
+    from tradebot import telemetry
+
+    telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))
+    telemetry.serve_worker_metrics()
+
+
+@worker_process_init.connect
+def _child_telemetry(**_: object) -> None:
+    from tradebot import telemetry
+
+    telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))

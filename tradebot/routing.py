@@ -1,0 +1,7 @@
+"""WebSocket routes (the dashboard's Channels consumers join here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+websocket_urlpatterns: list[Any] = []

@@ -1,0 +1,199 @@
+"""Django settings. Every knob comes from the environment through ``tradebot.env``."""
+
+from __future__ import annotations
+
+from tradebot import embedded
+from tradebot.env import BASE_DIR, data_dir, env
+
+DATA_DIR = data_dir()
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "drf_spectacular",
+    "channels",
+    "django_celery_beat",
+    "django_otp",
+    "django_otp_webauthn",
+    "apps.core",
+    "apps.accounts",
+    "apps.news",
+    "apps.sentiment",
+    "apps.market",
+    "apps.strategies",
+    "apps.execution",
+    "apps.learning",
+    "apps.backtests",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tradebot.urls"
+ASGI_APPLICATION = "tradebot.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tradebot" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Databases: PostgreSQL through DATABASE_URL, else the embedded server -------------------------
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            **embedded.ensure_postgres(DATA_DIR),
+        }
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: REDIS_URL, else the embedded server ---------------------------------------------------
+EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6390)
+REDIS_URL = env.str("REDIS_URL", default="") or embedded.ensure_redis(DATA_DIR, EMBEDDED_REDIS_PORT)
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",
+]
+OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="tradebot")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"]
+)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "tradebot API", "VERSION": "0.1.0"}
+
+# --- Celery (CELERY_ namespace, read by tradebot/celery.py) ----------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- The Redis Streams bus -------------------------------------------------------------------------
+BUS = {
+    # Max entries kept per stream (approximate trim on XADD).
+    "MAXLEN": env.int("BUS_MAXLEN", default=100_000),
+    # A message pending this long on a consumer is considered abandoned and is reclaimed.
+    "CLAIM_IDLE_MS": env.int("BUS_CLAIM_IDLE_MS", default=30_000),
+    # Deliveries before a message goes to the dead-letter stream.
+    "MAX_DELIVERIES": env.int("BUS_MAX_DELIVERIES", default=5),
+    # Messages read per XREADGROUP (one DB transaction per batch).
+    "BATCH": env.int("BUS_BATCH", default=100),
+    # Outbox rows older than this are re-published by the relay (crash leftovers).
+    "OUTBOX_STALE_S": env.float("BUS_OUTBOX_STALE_S", default=5.0),
+    # How long a drain task keeps polling an empty stream before it gives the worker back.
+    "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=0),
+}
+
+# --- Trading ---------------------------------------------------------------------------------------
+BROKER_KIND = env.str("BROKER", default="simulated")
+ALPACA_API_KEY = env.str("ALPACA_API_KEY", default="")
+ALPACA_SECRET_KEY = env.str("ALPACA_SECRET_KEY", default="")
+ALPACA_PAPER = env.bool("ALPACA_PAPER", default=True)
+ALPACA_BASE_URL = env.str("ALPACA_BASE_URL", default="")  # override: stand-in server in tests
+ALPACA_DATA_URL = env.str("ALPACA_DATA_URL", default="")
+ALPACA_RATE_LIMIT_PER_MIN = env.int("ALPACA_RATE_LIMIT_PER_MIN", default=200)
+TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "GOOGL", "NVDA"])
+
+# --- News and sentiment ----------------------------------------------------------------------------
+REDDIT_CLIENT_ID = env.str("REDDIT_CLIENT_ID", default="")
+REDDIT_CLIENT_SECRET = env.str("REDDIT_CLIENT_SECRET", default="")
+REDDIT_USER_AGENT = env.str("REDDIT_USER_AGENT", default="tradebot/0.1 (self-hosted)")
+X_BEARER_TOKEN = env.str("X_BEARER_TOKEN", default="")
+FINBERT_MODEL = env.str("FINBERT_MODEL", default="")  # local dir or hub id; empty = not configured
+OLLAMA_HOST = env.str("OLLAMA_HOST", default="")
+OLLAMA_MODEL = env.str("OLLAMA_MODEL", default="llama3")
+SENTIMENT_TIER2_THRESHOLD = env.float("SENTIMENT_TIER2_THRESHOLD", default=0.6)
+
+# --- Observability ---------------------------------------------------------------------------------
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="tradebot-web")
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+METRICS_PORT = env.int("METRICS_PORT", default=0)  # workers: their own /metrics port (0 = off)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,7 @@
+"""Test settings: only overrides. Tests run against real PostgreSQL and Redis."""
+
+from tradebot.settings.base import *  # noqa: F403
+from tradebot.settings.base import BUS
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+BUS = {**BUS, "CLAIM_IDLE_MS": 500, "MAX_DELIVERIES": 3}
