@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture
-def redis_conn(settings) -> Iterator[redis_lib.Redis]:
+def redis_conn(settings: object) -> Iterator[redis_lib.Redis]:
     """The bus's Redis, emptied before the test (tests use their own Redis DB number)."""
     from tasks.streams.bus import redis_client
 
@@ -95,7 +95,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_workers(tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
+def celery_workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: ``celery_workers(["default"], extra_env)`` starts a real worker; all stopped after."""
     started: list[WorkerProcess] = []
 

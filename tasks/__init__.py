@@ -1,3 +1,3 @@
 """Thin Celery tasks. Each decodes, calls one service, and encodes; no business rules live here."""
 
-from tasks import bus as bus  # noqa: F401  (registers the bus tasks)
+from tasks import bus as bus

@@ -30,6 +30,6 @@ def maintain() -> dict[str, int]:
     """Beat: relay the outbox and queue a reclaim + drain on every group's own queue."""
     relayed = bus.relay()
     for cls in all_consumers():
-        reclaim.apply_async(args=[cls.group], queue=cls.queue)
+        reclaim.apply_async(args=(cls.group,), queue=cls.queue)
         bus.wake(cls.group, cls.queue)
     return {"relayed": relayed}

@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")
 
 app = Celery("tradebot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tasks"], related_name=None)
+app.autodiscover_tasks(["tasks"], related_name=None)  # type: ignore[arg-type]
 
 
 @app.on_after_finalize.connect

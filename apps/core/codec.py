@@ -74,8 +74,8 @@ def _convert(tp: Any, raw: Any, where: str) -> Any:
             raise ContractError(f"{where}: expected an object")
         _, vt = typing.get_args(tp) or (str, Any)
         return {k: _convert(vt, v, f"{where}.{k}") for k, v in raw.items()}
-    if dataclasses.is_dataclass(tp):
-        return from_jsonable(tp, raw, where)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_jsonable(tp, raw, where)  # type: ignore[type-var]
     if tp is Decimal:
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise ContractError(f"{where}: decimals travel as strings, got {raw!r}")
@@ -117,9 +117,9 @@ def from_jsonable(cls: type[C], raw: Any, where: str | None = None) -> C:
     where = where or cls.__name__
     if not isinstance(raw, dict):
         raise ContractError(f"{where}: expected an object, got {type(raw).__name__}")
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in raw:
             kwargs[f.name] = _convert(hints[f.name], raw[f.name], f"{where}.{f.name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:

@@ -21,7 +21,7 @@ class Contract:
     VERSION: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)  # noqa: UP008
+        super().__init_subclass__(**kwargs)
         if cls.TYPE:
             _REGISTRY[(cls.TYPE, cls.VERSION)] = cls
 

@@ -31,6 +31,10 @@ class NewsSource(models.Model):
     consecutive_errors = models.PositiveIntegerField(default=0)
     backoff_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Where the last poll stopped (X since_id, Alpaca last created_at, replay line number).
+    cursor = models.CharField(max_length=200, blank=True)
+    # Kind-specific knobs, e.g. {"dataset": "stocknet", "batch": 25} or {"symbols": ["AAPL"]}.
+    options = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "news_sources"

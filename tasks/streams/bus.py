@@ -184,7 +184,7 @@ def wake(group: str, queue: str) -> None:
         return
     from tasks.bus import drain
 
-    drain.apply_async(args=[group], queue=queue)
+    drain.apply_async(args=(group,), queue=queue)
 
 
 def clear_wake(group: str) -> None:

@@ -89,7 +89,7 @@ class StreamConsumer:
     def consume(self, count: int | None = None, block_ms: int | None = None) -> int:
         """Read new messages once and process them. Returns how many entries were read."""
         self.ensure_group()
-        resp = self.redis.xreadgroup(
+        resp: Any = self.redis.xreadgroup(
             self.group,
             self.name,
             {self.stream: ">"},
@@ -178,8 +178,11 @@ class StreamConsumer:
                 group=self.group, event_id__in=[d.event_id for d in todo]
             ).values_list("event_id", flat=True)
         )
-        dupes = [d for d in todo if d.event_id in done_before]
-        fresh = [d for d in todo if d.event_id not in done_before]
+        dupes: list[Delivery] = []
+        fresh: list[Delivery] = []
+        for d in todo:  # already applied, or the same event twice in this batch
+            (dupes if d.event_id in done_before else fresh).append(d)
+            done_before.add(d.event_id)
         if dupes:
             BUS_PROCESSED.labels(self.group, "duplicate").inc(len(dupes))
             log.info("bus: %s skipped %d already-applied message(s)", self.group, len(dupes))
@@ -190,7 +193,7 @@ class StreamConsumer:
         if fresh:
             try:
                 self.prepare(fresh)
-            except Exception:  # noqa: BLE001 - fall back to handle() without prepared data
+            except Exception:
                 log.exception("bus: %s prepare() failed; handling one by one", self.group)
             with transaction.atomic():
                 for d in fresh:
@@ -264,7 +267,7 @@ class StreamConsumer:
             pass
 
     def _last_error(self, message_id: str) -> str:
-        raw = self.redis.hget(self._err_key, message_id)
+        raw: Any = self.redis.hget(self._err_key, message_id)
         return raw.decode("utf-8", "replace") if raw else ""
 
     def _delivery_counts(self, ids: list[str]) -> dict[str, int]:
@@ -279,7 +282,7 @@ class StreamConsumer:
         """Move a message to ``<stream>:dead`` with its error, then acknowledge it."""
         from tradebot.metrics import BUS_PROCESSED as processed
 
-        entry = {
+        entry: dict[Any, Any] = {
             **fields,
             "error": error[-4000:],
             "group": self.group,

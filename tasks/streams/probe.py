@@ -61,14 +61,17 @@ class _PingStage(StreamConsumer):
             return
         if ping.fault == "raise" and before_commit:
             raise RuntimeError("injected failure (poison message)")
-        # Crash faults fire once per event, then the redelivery succeeds.
-        once = self.redis.set(f"bus:fault:{self.group}:{delivery.event_id}", b"1", nx=True, ex=3600)
-        if not once:
+        crash_now = (ping.fault == "crash_before_commit" and before_commit) or (
+            ping.fault == "crash_after_commit" and not before_commit
+        )
+        if not crash_now:
             return
-        if ping.fault == "crash_before_commit" and before_commit:
+        # Crash faults fire once per event, then the redelivery succeeds.
+        if not self.redis.set(f"bus:fault:{self.group}:{delivery.event_id}", b"1", nx=True, ex=3600):
+            return
+        if before_commit:
             os._exit(137)
-        if ping.fault == "crash_after_commit" and not before_commit:
-            transaction.on_commit(lambda: os._exit(137))
+        transaction.on_commit(lambda: os._exit(137))
 
 
 def _stage(n: int) -> type[_PingStage]:

@@ -146,6 +146,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tasks are named "<stage>.<action>"; the stage prefix routes them to their queue.
+CELERY_TASK_ROUTES = {
+    f"{q}.*": {"queue": q}
+    for q in ("news", "sentiment", "signals", "execution", "learning", "backtest")
+} | {"market.*": {"queue": "signals"}, "bus.maintain": {"queue": "default"}}
 
 # --- The Redis Streams bus -------------------------------------------------------------------------
 BUS = {
@@ -162,6 +167,8 @@ BUS = {
     # How long a drain task keeps polling an empty stream before it gives the worker back.
     "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=0),
 }
+# Lets the bus probe crash or fail on purpose (tests and the fault suite only).
+BUS_FAULT_INJECTION = env.bool("BUS_FAULT_INJECTION", default=False)
 
 # --- Trading ---------------------------------------------------------------------------------------
 BROKER_KIND = env.str("BROKER", default="simulated")
@@ -171,6 +178,16 @@ ALPACA_PAPER = env.bool("ALPACA_PAPER", default=True)
 ALPACA_BASE_URL = env.str("ALPACA_BASE_URL", default="")  # override: stand-in server in tests
 ALPACA_DATA_URL = env.str("ALPACA_DATA_URL", default="")
 ALPACA_RATE_LIMIT_PER_MIN = env.int("ALPACA_RATE_LIMIT_PER_MIN", default=200)
+# Alpaca adapter and market data (docs/alpaca.md, docs/market.md).
+ALPACA_STREAM_URL = env.str("ALPACA_STREAM_URL", default="")  # trade-updates WebSocket override
+ALPACA_DATA_STREAM_URL = env.str("ALPACA_DATA_STREAM_URL", default="")  # bars WebSocket override
+ALPACA_DATA_FEED = env.str("ALPACA_DATA_FEED", default="iex")  # iex (free) or sip
+ALPACA_REQUEST_TIMEOUT_S = env.float("ALPACA_REQUEST_TIMEOUT_S", default=10.0)
+ALPACA_RATE_LIMIT_MAX_WAIT_S = env.float("ALPACA_RATE_LIMIT_MAX_WAIT_S", default=30.0)
+ALPACA_RETRY_BUDGET_S = env.float("ALPACA_RETRY_BUDGET_S", default=60.0)  # 429 retries, in total
+TRADING_ALLOW_EXTENDED_HOURS = env.bool("TRADING_ALLOW_EXTENDED_HOURS", default=False)
+MARKET_CALENDAR = env.str("MARKET_CALENDAR", default="XNYS")
+MARKET_PRICE_TTL_S = env.int("MARKET_PRICE_TTL_S", default=7 * 24 * 3600)  # latest-price cache
 TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "GOOGL", "NVDA"])
 
 # --- News and sentiment ----------------------------------------------------------------------------

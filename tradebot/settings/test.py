@@ -4,4 +4,5 @@ from tradebot.settings.base import *  # noqa: F403
 from tradebot.settings.base import BUS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-BUS = {**BUS, "CLAIM_IDLE_MS": 500, "MAX_DELIVERIES": 3}
+BUS = {**BUS, "CLAIM_IDLE_MS": 500, "MAX_DELIVERIES": 3, "OUTBOX_STALE_S": 0.0}
+BUS_FAULT_INJECTION = True

@@ -1,0 +1,82 @@
+"""Reads of the signals stage: bar windows, point-in-time sentiment, current weights."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from apps.strategies.base import MarketFrame, SentimentSeries
+from apps.strategies.models import Signal, Strategy
+
+
+def _ns(values: list[datetime]) -> np.ndarray:
+    return np.array([int(v.timestamp() * 1_000_000) * 1000 for v in values], dtype=np.int64)
+
+
+def bars_frame_upto(*, ticker: str, timeframe: str, at: datetime, limit: int) -> MarketFrame:
+    """The last ``limit`` bars of ``ticker`` with ``time <= at``, oldest first (no sentiment).
+
+    Reads ``market_data`` directly (one indexed range scan on (symbol, timeframe, -time)).
+    """
+    from apps.market.models import MarketBar
+
+    rows = list(
+        MarketBar.objects.filter(symbol=ticker, timeframe=timeframe, time__lte=at)
+        .order_by("-time")
+        .values_list("time", "open", "high", "low", "close", "volume")[:limit]
+    )
+    rows.reverse()
+    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], [], []]
+    as_f = lambda xs: np.array([float(x) for x in xs], dtype=np.float64)  # noqa: E731
+    return MarketFrame(
+        ticker=ticker,
+        time=_ns(list(cols[0])),
+        open=as_f(cols[1]),
+        high=as_f(cols[2]),
+        low=as_f(cols[3]),
+        close=as_f(cols[4]),
+        volume=as_f(cols[5]),
+    )
+
+
+def sentiment_series_upto(
+    *, ticker: str, at: datetime, since: datetime | None = None
+) -> SentimentSeries:
+    """Sentiment items for ``ticker`` visible at ``at``: only articles published at or before it.
+
+    An item is stamped with its article's ``published_at`` (``fetched_at`` when the source gave
+    no date). Several models may have scored the same article: each counts, weighted by its own
+    confidence.
+    """
+    from apps.news.models import ArticleSentiment
+
+    qs = ArticleSentiment.objects.filter(ticker=ticker).annotate(
+        visible=Coalesce(F("article__published_at"), F("article__fetched_at"))
+    )
+    qs = qs.filter(visible__lte=at)
+    if since is not None:
+        qs = qs.filter(visible__gte=since)
+    rows = list(qs.order_by("visible", "id").values_list("visible", "score", "confidence"))
+    if not rows:
+        return SentimentSeries.empty()
+    vis, score, conf = zip(*rows, strict=True)
+    return SentimentSeries(
+        visible_at=_ns(list(vis)),
+        score=np.array(score, dtype=np.float64),
+        confidence=np.array(conf, dtype=np.float64),
+    )
+
+
+def strategy_weights() -> dict[str, tuple[float, dict[str, object]]]:
+    """Active strategies: name -> (current weight, params)."""
+    return {
+        s.name: (float(s.weight), dict(s.params or {}))
+        for s in Strategy.objects.filter(active=True).order_by("name")
+    }
+
+
+def signal_latest(*, ticker: str) -> Signal | None:
+    return Signal.objects.filter(ticker=ticker).order_by("-decided_at", "-id").first()
