@@ -32,6 +32,40 @@ SCHEDULE: list[Entry] = [
         expires_s=5,
         description="Re-publishes outbox leftovers; reclaims messages abandoned by dead consumers.",
     ),
+    Entry(
+        name="news: poll due sources",
+        task="news.dispatch",
+        every_s=15,
+        queue=Queue.NEWS,
+        expires_s=15,
+        description="Claims each enabled news source whose interval has passed (and is out of "
+        "backoff) and queues one news.poll_source task per source.",
+    ),
+    Entry(
+        name="learning: weight update cycle",
+        task="learning.cycle",
+        every_s=3600,
+        queue=Queue.LEARNING,
+        expires_s=3000,
+        description="Guarded strategy-weight update from the trade outcomes so far (also queued, "
+        "debounced, after positions close); skipped when frozen or nothing new closed.",
+    ),
+    Entry(
+        name="learning: strategy metrics",
+        task="learning.strategy_metrics",
+        every_s=900,
+        queue=Queue.LEARNING,
+        expires_s=800,
+        description="Per strategy: trades, win rate, attributed P&L, Sharpe, weight.",
+    ),
+    Entry(
+        name="learning: portfolio snapshot",
+        task="learning.portfolio_snapshot",
+        every_s=60,
+        queue=Queue.LEARNING,
+        expires_s=55,
+        description="Value, cash, exposure, daily P&L and drawdown (broker account, else DB).",
+    ),
 ]
 
 

@@ -34,6 +34,9 @@ class ProcessedMessage(models.Model):
     stream = models.CharField(max_length=100)
     event_id = models.UUIDField()
     message_id = models.CharField(max_length=40)
+    # What the stage emitted for this event: re-sent if the event is redelivered, because a crash
+    # may have come between the commit and the XADD (this is the consumers' outbox).
+    outputs = models.JSONField(default=list, blank=True)
     processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

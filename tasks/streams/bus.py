@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -104,28 +105,57 @@ def publish_many(items: Sequence[tuple[str, Contract, uuid.UUID | None]]) -> lis
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    """A message ready for XADD (an outbox row, or a consumer's output kept on its receipt)."""
+
+    stream: str
+    event_id: str
+    payload: str
+    trace: dict[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"stream": self.stream, "event_id": self.event_id, "payload": self.payload,
+                "trace": self.trace}
+
+    @staticmethod
+    def from_json(raw: dict[str, Any]) -> OutMessage:
+        return OutMessage(raw["stream"], raw["event_id"], raw["payload"], raw.get("trace") or {})
+
+
+def out_message(stream: str, message: Contract, event_id: uuid.UUID | str) -> OutMessage:
+    return OutMessage(stream, str(event_id), codec.dumps(message), _trace_carrier())
+
+
+def xadd_messages(messages: Sequence[OutMessage]) -> None:
+    """XADD in one round trip, then wake the consumer groups. Raises RedisError on failure."""
+    if not messages:
+        return
+    maxlen = settings.BUS["MAXLEN"]
+    sent_at = f"{time.time():.6f}"
+    pipe = redis_client().pipeline(transaction=False)
+    for m in messages:
+        pipe.xadd(
+            m.stream,
+            {F_EVENT: m.event_id, F_BODY: m.payload, F_TRACE: json.dumps(m.trace), F_SENT: sent_at},
+            maxlen=maxlen,
+            approximate=True,
+        )
+    pipe.execute()
+    for m in messages:
+        BUS_PUBLISHED.labels(m.stream).inc()
+    wake_streams({m.stream for m in messages})
+
+
 def flush(rows: Iterable[OutboxMessage]) -> int:
     """XADD committed outbox rows, delete them, wake the groups. Returns how many went out."""
     rows = list(rows)
     if not rows:
         return 0
-    maxlen = settings.BUS["MAXLEN"]
-    sent_at = f"{time.time():.6f}"
     try:
-        pipe = redis_client().pipeline(transaction=False)
-        for row in rows:
-            pipe.xadd(
-                row.stream,
-                {
-                    F_EVENT: str(row.event_id),
-                    F_BODY: row.payload,
-                    F_TRACE: json.dumps(row.trace),
-                    F_SENT: sent_at,
-                },
-                maxlen=maxlen,
-                approximate=True,
-            )
-        pipe.execute()
+        xadd_messages(
+            [OutMessage(r.stream, str(r.event_id), r.payload, r.trace or {}) for r in rows]
+        )
     except redis.exceptions.RedisError as exc:
         for row in rows:
             BUS_PUBLISH_ERRORS.labels(row.stream).inc()
@@ -136,10 +166,6 @@ def flush(rows: Iterable[OutboxMessage]) -> int:
         )
         return 0
     OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).delete()
-    streams = {r.stream for r in rows}
-    for row in rows:
-        BUS_PUBLISHED.labels(row.stream).inc()
-    wake_streams(streams)
     return len(rows)
 
 
@@ -170,14 +196,20 @@ def wake_streams(streams: Iterable[str]) -> None:
             wake(consumer_cls.group, consumer_cls.queue)
 
 
-def wake(group: str, queue: str) -> None:
-    """Queue one drain task for ``group`` unless one is already queued (not yet started).
+def _wake_key(group: str) -> str:
+    return f"bus:wake:{group}"
 
-    The drain task deletes the flag *before* it reads, so a message added after that read always
-    finds the flag clear and queues a new drain: no wake-up is lost.
+
+def wake(group: str, queue: str) -> None:
+    """Make sure a drain for ``group`` is queued or running; queue one only if none is.
+
+    The flag means "a drain is queued or running and will read the stream after now". A drain
+    clears it only right before its final read, so a message added after that read always finds the
+    flag clear and queues a new drain: no wake-up is lost, and a busy stream costs no Celery
+    dispatch per message.
     """
     try:
-        if not redis_client().set(f"bus:wake:{group}", b"1", nx=True, ex=120):
+        if not redis_client().set(_wake_key(group), b"1", nx=True, ex=WAKE_TTL_S):
             return
     except redis.exceptions.RedisError as exc:
         log.warning("bus: could not wake %s (beat's drain will pick it up): %s", group, exc)
@@ -187,8 +219,16 @@ def wake(group: str, queue: str) -> None:
     drain.apply_async(args=(group,), queue=queue)
 
 
+WAKE_TTL_S = 120
+
+
+def hold_wake(group: str) -> None:
+    """A running drain keeps the flag set (and fresh) so publishers don't queue more drains."""
+    redis_client().set(_wake_key(group), b"1", ex=WAKE_TTL_S)
+
+
 def clear_wake(group: str) -> None:
-    redis_client().delete(f"bus:wake:{group}")
+    redis_client().delete(_wake_key(group))
 
 
 def raw_fields(fields: dict[bytes, bytes]) -> dict[str, Any]:

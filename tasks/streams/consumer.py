@@ -28,7 +28,7 @@ from opentelemetry import propagate, trace
 from apps.core import codec
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
-from apps.core.models import OutboxMessage, ProcessedMessage
+from apps.core.models import ProcessedMessage
 from tasks.streams import bus
 from tasks.streams.names import dead_letter
 from tradebot.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
@@ -61,6 +61,9 @@ class StreamConsumer:
     stream: ClassVar[str]
     group: ClassVar[str]
     queue: ClassVar[str]
+    # A stage whose handle() has side effects outside the database (a broker call) keeps a savepoint
+    # per message; a pure-database stage may set False to apply a clean batch with fewer round trips.
+    savepoint_per_message: ClassVar[bool] = True
 
     def __init__(self, consumer_name: str | None = None) -> None:
         self.name = consumer_name or f"{socket.gethostname()}:{os.getpid()}"
@@ -138,123 +141,166 @@ class StreamConsumer:
                 return total
 
     def drain(self, max_seconds: float = 30.0) -> int:
-        """Process until the stream has nothing new (used by the ``bus.drain`` task)."""
-        bus.clear_wake(self.group)
+        """Process until the stream stays quiet (the ``bus.drain`` task).
+
+        With ``DRAIN_LINGER_MS`` > 0 the drain blocks on the stream that long for more work before
+        it gives the worker back, so a busy stream is consumed continuously with no Celery dispatch
+        per message. After ``max_seconds`` it re-queues itself so other tasks get the worker.
+        """
+        linger = self.cfg["DRAIN_LINGER_MS"]
         deadline = time.monotonic() + max_seconds
         total = 0
-        linger = self.cfg["DRAIN_LINGER_MS"]
-        while time.monotonic() < deadline:
+        while True:
+            if time.monotonic() >= deadline:
+                bus.clear_wake(self.group)
+                bus.wake(self.group, self.queue)
+                return total
             n = self.consume(block_ms=linger or None)
             total += n
+            if n:
+                continue
+            # Quiet: clear the flag, then one last look. A message published after this read
+            # finds the flag clear and queues a new drain, so nothing waits for beat.
+            bus.clear_wake(self.group)
+            n = self.consume()
+            total += n
             if n == 0:
-                break
-        else:
-            bus.wake(self.group, self.queue)  # more to do: yield the worker, continue in a new task
-        return total
+                return total
+            bus.hold_wake(self.group)
 
     # ---- internals -----------------------------------------------------------------------------
-    def _process(self, entries: list[Any]) -> None:
-        started = time.perf_counter()
+    def _decode(self, entries: list[Any]) -> list[Delivery]:
         deliveries = []
         for mid_raw, raw in entries:
             fields = bus.raw_fields(raw)
-            d = Delivery(
-                message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields
-            )
+            d = Delivery(message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields)
             try:
                 uuid.UUID(d.event_id)
                 d.message = codec.loads(fields.get(bus.F_BODY, ""))
             except (ContractError, ValueError) as exc:
                 d.error = f"undecodable message: {exc}"
             deliveries.append(d)
+        return deliveries
 
-        poison = [d for d in deliveries if d.error]
-        for d in poison:  # can never succeed: straight to the dead-letter stream
-            self._dead_letter(d.message_id, d.fields, d.error)
+    def _apply(self, d: Delivery) -> None:
+        with self._span(d):
+            d.emitted.clear()
+            self.handle(d)
+
+    def _outputs(self, d: Delivery) -> list[bus.OutMessage]:
+        return [
+            bus.out_message(stream, msg, bus.derived_event_id(d.event_id, stream, i))
+            for i, (stream, msg) in enumerate(d.emitted)
+        ]
+
+    def _process(self, entries: list[Any]) -> None:
+        started = time.perf_counter()
+        deliveries = self._decode(entries)
+        for d in deliveries:  # can never succeed: straight to the dead-letter stream
+            if d.error:
+                self._dead_letter(d.message_id, d.fields, d.error)
         todo = [d for d in deliveries if not d.error]
-        done_before = set(
-            str(e)
-            for e in ProcessedMessage.objects.filter(
+
+        # Receipts: effects already committed (a redelivery). Their outputs are re-sent, since a
+        # crash may have come between the commit and the XADD; downstream de-duplicates.
+        receipts = dict(
+            ProcessedMessage.objects.filter(
                 group=self.group, event_id__in=[d.event_id for d in todo]
-            ).values_list("event_id", flat=True)
+            ).values_list("event_id", "outputs")
         )
+        done_before = {str(k): v for k, v in receipts.items()}
         dupes: list[Delivery] = []
         fresh: list[Delivery] = []
+        resend: list[bus.OutMessage] = []
         for d in todo:  # already applied, or the same event twice in this batch
-            (dupes if d.event_id in done_before else fresh).append(d)
-            done_before.add(d.event_id)
+            if d.event_id in done_before:
+                dupes.append(d)
+                resend += [bus.OutMessage.from_json(o) for o in done_before[d.event_id] or []]
+            else:
+                fresh.append(d)
+                done_before[d.event_id] = []
         if dupes:
             BUS_PROCESSED.labels(self.group, "duplicate").inc(len(dupes))
             log.info("bus: %s skipped %d already-applied message(s)", self.group, len(dupes))
 
-        ok: list[Delivery] = []
-        failed: list[Delivery] = []
-        outbox: list[OutboxMessage] = []
-        if fresh:
-            try:
-                self.prepare(fresh)
-            except Exception:
-                log.exception("bus: %s prepare() failed; handling one by one", self.group)
-            with transaction.atomic():
-                for d in fresh:
-                    try:
-                        with transaction.atomic(), self._span(d):
-                            d.emitted.clear()
-                            self.handle(d)
-                        ok.append(d)
-                    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the batch
-                        d.error = f"{type(exc).__name__}: {exc}"
-                        log.warning(
-                            "bus: %s failed on %s (%s): %s",
-                            self.group,
-                            d.message_id,
-                            d.event_id,
-                            d.error,
-                        )
-                        self._remember_error(d.message_id, traceback.format_exc())
-                        failed.append(d)
-                ProcessedMessage.objects.bulk_create(
-                    [
-                        ProcessedMessage(
-                            group=self.group,
-                            stream=self.stream,
-                            event_id=d.event_id,
-                            message_id=d.message_id,
-                        )
-                        for d in ok
-                    ]
-                )
-                outbox = (
-                    bus.publish_many(
-                        [
-                            (stream, msg, bus.derived_event_id(d.event_id, stream, i))
-                            for d in ok
-                            for i, (stream, msg) in enumerate(d.emitted)
-                        ]
-                    )
-                    if any(d.emitted for d in ok)
-                    else []
-                )
-        # Committed. Acknowledge what is done (or was done before) -- never what failed.
+        ok, failed = self._commit(fresh) if fresh else ([], [])
+        outputs = resend + [o for d in ok for o in self._outputs(d)]
+        try:
+            bus.xadd_messages(outputs)
+        except redis.exceptions.RedisError as exc:
+            # Not acknowledged: the messages are reclaimed later and their outputs re-sent.
+            log.warning("bus: %s could not publish outputs; will retry via reclaim: %s",
+                        self.group, exc)
+            return
+        # Committed and forwarded. Acknowledge what is done -- never what failed.
         ack_ids = [d.message_id for d in ok + dupes]
         if ack_ids:
             pipe = self.redis.pipeline(transaction=False)
             pipe.xack(self.stream, self.group, *ack_ids)
             pipe.hdel(self._err_key, *ack_ids)
             pipe.execute()
-        del outbox  # flushed by publish_many's on_commit
         if ok:
             BUS_PROCESSED.labels(self.group, "ok").inc(len(ok))
         for d in failed:
             BUS_PROCESSED.labels(self.group, "failed").inc()
-            if (
-                self._delivery_counts([d.message_id]).get(d.message_id, 1)
-                >= self.cfg["MAX_DELIVERIES"]
-            ):
+            count = self._delivery_counts([d.message_id]).get(d.message_id, 1)
+            if count >= self.cfg["MAX_DELIVERIES"]:
                 self._dead_letter(d.message_id, d.fields, d.error)
         BUS_HANDLE_SECONDS.labels(self.group).observe(time.perf_counter() - started)
         if ok:
             self.after_commit(ok)
+
+    def _commit(self, fresh: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+        """Apply ``fresh`` in one transaction with their receipts. Returns (ok, failed).
+
+        Fast path: the whole batch without savepoints. If any message fails, the batch is rolled
+        back and re-applied with a savepoint per message, so one bad message cannot block the rest.
+        """
+        try:
+            self.prepare(fresh)
+        except Exception:  # noqa: BLE001 - fall back to handle() without prepared data
+            log.exception("bus: %s prepare() failed; handling one by one", self.group)
+        if not self.savepoint_per_message:
+            try:
+                with transaction.atomic():
+                    for d in fresh:
+                        self._apply(d)
+                    self._write_receipts(fresh)
+                return fresh, []
+            except Exception:  # noqa: BLE001 - retried below, one savepoint per message
+                log.info("bus: %s batch failed; retrying message by message", self.group)
+        ok: list[Delivery] = []
+        failed: list[Delivery] = []
+        with transaction.atomic():
+            for d in fresh:
+                try:
+                    with transaction.atomic():
+                        self._apply(d)
+                    ok.append(d)
+                except Exception as exc:  # noqa: BLE001 - one bad message must not stop the batch
+                    d.error = f"{type(exc).__name__}: {exc}"
+                    log.warning(
+                        "bus: %s failed on %s (%s): %s",
+                        self.group, d.message_id, d.event_id, d.error,
+                    )
+                    self._remember_error(d.message_id, traceback.format_exc())
+                    failed.append(d)
+            self._write_receipts(ok)
+        return ok, failed
+
+    def _write_receipts(self, ok: list[Delivery]) -> None:
+        ProcessedMessage.objects.bulk_create(
+            [
+                ProcessedMessage(
+                    group=self.group,
+                    stream=self.stream,
+                    event_id=d.event_id,
+                    message_id=d.message_id,
+                    outputs=[o.as_json() for o in self._outputs(d)],
+                )
+                for d in ok
+            ]
+        )
 
     @property
     def _err_key(self) -> str:

@@ -7,6 +7,7 @@ Used by the health check, the bus tests (with fault injection, only when
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,11 +35,13 @@ class Ping(Contract):
     fault_stage: int = 1
 
 
+LATENCY_KEY = "bus:probe:latency"
 PING_STREAMS = [Stream.PING_1, Stream.PING_2, Stream.PING_3, Stream.PING_4]
 
 
 class _PingStage(StreamConsumer):
     stage: int
+    savepoint_per_message = False
 
     def handle(self, delivery: Delivery) -> None:
         ping = delivery.message
@@ -53,6 +56,23 @@ class _PingStage(StreamConsumer):
         if ping.hops > self.stage:
             delivery.emit(PING_STREAMS[self.stage], ping)
         self._maybe_fault(ping, delivery, before_commit=False)
+
+    def after_commit(self, deliveries: list[Delivery]) -> None:
+        """Record end-to-end latency (publish -> ... -> commit -> ack) of pings at their last stage.
+
+        Kept in a capped Redis list for the health check and ``bench/bus_bench.py``.
+        """
+        now = time.time()
+        done = [
+            d for d in deliveries if isinstance(d.message, Ping) and d.message.hops == self.stage
+        ]
+        if done:
+            pipe = self.redis.pipeline(transaction=False)
+            for d in done:
+                assert isinstance(d.message, Ping)
+                pipe.lpush(LATENCY_KEY, f"{now - d.message.sent_at:.6f}")
+            pipe.ltrim(LATENCY_KEY, 0, 99_999)
+            pipe.execute()
 
     def _maybe_fault(self, ping: Ping, delivery: Delivery, *, before_commit: bool) -> None:
         if not ping.fault or ping.fault_stage != self.stage:
@@ -74,6 +94,12 @@ class _PingStage(StreamConsumer):
         transaction.on_commit(lambda: os._exit(137))
 
 
+def _probe_queue(n: int) -> str:
+    """BUS_PROBE_QUEUES: comma-separated queues for stages 1..4 (default: all on `default`)."""
+    queues = [q for q in getattr(settings, "BUS_PROBE_QUEUES", []) if q]
+    return queues[(n - 1) % len(queues)] if queues else Queue.DEFAULT.value
+
+
 def _stage(n: int) -> type[_PingStage]:
     cls = type(
         f"PingStage{n}",
@@ -82,7 +108,7 @@ def _stage(n: int) -> type[_PingStage]:
             "stage": n,
             "stream": PING_STREAMS[n - 1].value,
             "group": f"probe-{n}",
-            "queue": getattr(settings, "BUS_PROBE_QUEUE", Queue.DEFAULT.value),
+            "queue": _probe_queue(n),
             "__module__": __name__,
         },
     )

@@ -10,6 +10,7 @@ from tasks.streams.consumer import StreamConsumer
 # Modules that define consumers; imported on first lookup. A stage adds its module here.
 CONSUMER_MODULES: list[str] = [
     "tasks.streams.probe",
+    "tasks.streams.consumers.learning",
 ]
 
 _BY_GROUP: dict[str, type[StreamConsumer]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tradebot import embedded
 from tradebot.env import BASE_DIR, data_dir, env
 
@@ -165,10 +167,12 @@ BUS = {
     # Outbox rows older than this are re-published by the relay (crash leftovers).
     "OUTBOX_STALE_S": env.float("BUS_OUTBOX_STALE_S", default=5.0),
     # How long a drain task keeps polling an empty stream before it gives the worker back.
-    "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=0),
+    "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=200),
 }
 # Lets the bus probe crash or fail on purpose (tests and the fault suite only).
 BUS_FAULT_INJECTION = env.bool("BUS_FAULT_INJECTION", default=False)
+# Queues of the four bus-probe stages (health check, bench); default: all on `default`.
+BUS_PROBE_QUEUES = env.list("BUS_PROBE_QUEUES", default=[])
 
 # --- Trading ---------------------------------------------------------------------------------------
 BROKER_KIND = env.str("BROKER", default="simulated")
@@ -189,16 +193,81 @@ TRADING_ALLOW_EXTENDED_HOURS = env.bool("TRADING_ALLOW_EXTENDED_HOURS", default=
 MARKET_CALENDAR = env.str("MARKET_CALENDAR", default="XNYS")
 MARKET_PRICE_TTL_S = env.int("MARKET_PRICE_TTL_S", default=7 * 24 * 3600)  # latest-price cache
 TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "GOOGL", "NVDA"])
+# Signals (apps/strategies): the bars the strategies read, the ensemble's thresholds.
+SIGNALS_TIMEFRAME = env.str("SIGNALS_TIMEFRAME", default="1Day")
+SIGNALS_LOOKBACK_BARS = env.int("SIGNALS_LOOKBACK_BARS", default=200)
+ENSEMBLE_LONG_THRESHOLD = env.float("ENSEMBLE_LONG_THRESHOLD", default=0.15)
+ENSEMBLE_SHORT_THRESHOLD = env.float("ENSEMBLE_SHORT_THRESHOLD", default=0.15)
+# Risk (apps/execution/risk.py): fractions of equity unless named otherwise.
+RISK_PER_TRADE = env.float("RISK_PER_TRADE", default=0.01)
+RISK_MAX_POSITION_PCT = env.float("RISK_MAX_POSITION_PCT", default=0.10)
+RISK_MAX_EXPOSURE_PCT = env.float("RISK_MAX_EXPOSURE_PCT", default=0.80)
+RISK_MAX_OPEN_POSITIONS = env.int("RISK_MAX_OPEN_POSITIONS", default=5)
+RISK_STOP_MODE = env.str("RISK_STOP_MODE", default="atr")  # atr | fixed
+RISK_STOP_PCT = env.float("RISK_STOP_PCT", default=0.05)
+RISK_ATR_MULT = env.float("RISK_ATR_MULT", default=2.0)
+RISK_STOP_ORDER_TYPE = env.str("RISK_STOP_ORDER_TYPE", default="stop")  # stop | trailing_stop
+RISK_DAILY_LOSS_PCT = env.float("RISK_DAILY_LOSS_PCT", default=0.03)
+RISK_MAX_DRAWDOWN_PCT = env.float("RISK_MAX_DRAWDOWN_PCT", default=0.10)
+RISK_ALLOW_SHORT = env.bool("RISK_ALLOW_SHORT", default=False)
+# The simulated broker (BROKER=simulated): state in Redis, costs from apps/execution/costs.py.
+SIM_INITIAL_CASH = env.str("SIM_INITIAL_CASH", default="100000")
+SIM_COMMISSION = env.str("SIM_COMMISSION", default="per_share:0.005")  # kind[:value]
+SIM_SLIPPAGE = env.str("SIM_SLIPPAGE", default="bps:5")  # kind[:value]
+# Reconciliation with the broker (also at worker start-up); test-only crash injection.
+RECONCILE_EVERY_S = env.int("RECONCILE_EVERY_S", default=60)
+EXECUTION_FAULT_INJECTION = env.str("EXECUTION_FAULT_INJECTION", default="")
 
 # --- News and sentiment ----------------------------------------------------------------------------
 REDDIT_CLIENT_ID = env.str("REDDIT_CLIENT_ID", default="")
 REDDIT_CLIENT_SECRET = env.str("REDDIT_CLIENT_SECRET", default="")
 REDDIT_USER_AGENT = env.str("REDDIT_USER_AGENT", default="tradebot/0.1 (self-hosted)")
 X_BEARER_TOKEN = env.str("X_BEARER_TOKEN", default="")
+# News ingestion (docs/news.md). The URL overrides point the clients at other servers (test stand-ins).
+REDDIT_OAUTH_URL = env.str("REDDIT_OAUTH_URL", default="https://oauth.reddit.com")
+REDDIT_URL = env.str("REDDIT_URL", default="https://www.reddit.com")
+REDDIT_SHORT_URL = env.str("REDDIT_SHORT_URL", default="https://redd.it")
+X_API_URL = env.str("X_API_URL", default="https://api.x.com")
+NEWS_HTTP_TIMEOUT_S = env.float("NEWS_HTTP_TIMEOUT_S", default=15.0)  # connect / per-read timeout
+NEWS_FETCH_DEADLINE_S = env.float("NEWS_FETCH_DEADLINE_S", default=60.0)  # whole download
+NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=10 * 1024 * 1024)
+NEWS_MAX_ITEMS_PER_POLL = env.int("NEWS_MAX_ITEMS_PER_POLL", default=200)
+NEWS_HTTP_USER_AGENT = env.str(
+    "NEWS_HTTP_USER_AGENT", default="tradebot/0.1 (self-hosted; admin@localhost)"
+)  # SEC EDGAR asks for a contact address in the User-Agent
+NEWS_BACKOFF_BASE_S = env.float("NEWS_BACKOFF_BASE_S", default=60.0)
+NEWS_BACKOFF_MAX_S = env.float("NEWS_BACKOFF_MAX_S", default=3600.0)
+NEWS_POLL_EXPIRES_S = env.float("NEWS_POLL_EXPIRES_S", default=120.0)
+NEWS_POLL_TIME_LIMIT_S = env.int("NEWS_POLL_TIME_LIMIT_S", default=120)
 FINBERT_MODEL = env.str("FINBERT_MODEL", default="")  # local dir or hub id; empty = not configured
 OLLAMA_HOST = env.str("OLLAMA_HOST", default="")
 OLLAMA_MODEL = env.str("OLLAMA_MODEL", default="llama3")
 SENTIMENT_TIER2_THRESHOLD = env.float("SENTIMENT_TIER2_THRESHOLD", default=0.6)
+SENTIMENT_TIER2_TIMEOUT_S = env.float("SENTIMENT_TIER2_TIMEOUT_S", default=10.0)
+SENTIMENT_TIER2_COOLDOWN_S = env.float("SENTIMENT_TIER2_COOLDOWN_S", default=60.0)  # after Ollama fails
+# Where manage.py train_sentiment writes the compact offline model (versioned dirs + LATEST pointer).
+SENTIMENT_MODELS_DIR = Path(
+    env.str("SENTIMENT_MODELS_DIR", default=str(DATA_DIR / "models" / "sentiment"))
+)
+SENTIMENT_ENGINE = env.str("SENTIMENT_ENGINE", default="onnx")  # trained model on CPU: onnx | torch
+SENTIMENT_FINBERT_INT8 = env.bool("SENTIMENT_FINBERT_INT8", default=True)  # CPU: torch dynamic int8
+SENTIMENT_THREADS = env.int("SENTIMENT_THREADS", default=0)  # 0 = library default
+SENTIMENT_BATCH_SIZE = env.int("SENTIMENT_BATCH_SIZE", default=32)
+
+# --- Learning (docs/learning.md) -------------------------------------------------------------------
+LEARNING = {
+    "REWARD": env.str("LEARNING_REWARD", default="roi"),  # roi | sharpe
+    "WINDOW": env.int("LEARNING_WINDOW", default=200),  # outcomes per strategy that count
+    "DECAY": env.float("LEARNING_DECAY", default=0.98),  # an outcome k trades old counts decay**k
+    "DRAWDOWN_PENALTY": env.float("LEARNING_DRAWDOWN_PENALTY", default=0.0),
+    "LR": env.str("LEARNING_LR", default="0.2"),
+    "MIN_TRADES": env.int("LEARNING_MIN_TRADES", default=20),
+    "MAX_SHIFT": env.str("LEARNING_MAX_SHIFT", default="0.1"),  # weight units per cycle
+    "FLOOR": env.str("LEARNING_FLOOR", default="0.05"),
+    "TEMPERATURE": env.str("LEARNING_TEMPERATURE", default=""),  # empty: 0.005 roi, 0.25 sharpe
+    "DEBOUNCE_S": env.int("LEARNING_DEBOUNCE_S", default=30),  # after a close, cycle this late
+}
+PORTFOLIO_INITIAL_CASH = env.str("PORTFOLIO_INITIAL_CASH", default="100000")  # snapshot fallback
 
 # --- Observability ---------------------------------------------------------------------------------
 OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="tradebot-web")

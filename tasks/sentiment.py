@@ -1,0 +1,23 @@
+"""Celery tasks of the sentiment stage (scoring itself runs in the ``sentiment`` stream consumer)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tasks.queues import Queue
+
+
+@shared_task(name="sentiment.rescore", queue=Queue.SENTIMENT.value, acks_late=True, ignore_result=True)
+def rescore(article_id: int) -> str:
+    """Score a stored article again with the current scorer (e.g. after a better model arrived)."""
+    from apps.sentiment.services import article_rescore
+
+    return article_rescore(article_id=article_id).model_used
+
+
+@shared_task(name="sentiment.warmup", queue=Queue.SENTIMENT.value, ignore_result=True)
+def warmup() -> str:
+    """Load the tier-1 scorer now, so the first micro-batch does not wait for it."""
+    from apps.sentiment.selectors import scorer_get
+
+    return scorer_get().scorer.model_used

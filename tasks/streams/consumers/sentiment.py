@@ -1,0 +1,58 @@
+"""Stage consumer: ``news:raw`` -> score (tiers 1 and 2) -> ``article_sentiments`` + ``news:scored``.
+
+Runs on the ``sentiment`` queue (the GPU queue). Inference happens once per micro-batch in
+:meth:`prepare`, before the batch transaction; :meth:`handle` only stores and emits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from apps.news.contracts import RawArticle
+from apps.sentiment.contracts import ScoredArticle
+from apps.sentiment.pipeline import articles_score
+from apps.sentiment.selectors import scorer_get, tier2_get
+from apps.sentiment.services import article_sentiments_save
+from tasks.queues import Queue
+from tasks.streams.consumer import Delivery, StreamConsumer
+from tasks.streams.names import Stream
+from tasks.streams.registry import register
+
+log = logging.getLogger(__name__)
+
+
+@register
+class SentimentConsumer(StreamConsumer):
+    stream = Stream.NEWS_RAW.value
+    group = "sentiment"
+    queue = Queue.SENTIMENT.value
+
+    def __init__(self, consumer_name: str | None = None) -> None:
+        super().__init__(consumer_name)
+        self._scored: dict[str, ScoredArticle] = {}
+
+    def _score(self, articles: list[RawArticle]) -> list[ScoredArticle]:
+        return articles_score(
+            articles,
+            scorer=scorer_get().scorer,
+            tier2=tier2_get(),
+            threshold=settings.SENTIMENT_TIER2_THRESHOLD,
+        )
+
+    def prepare(self, deliveries: list[Delivery]) -> None:
+        """Score the whole micro-batch in one batched inference call."""
+        batch = [(d, d.message) for d in deliveries if isinstance(d.message, RawArticle)]
+        scored = self._score([m for _, m in batch])
+        self._scored = {d.message_id: s for (d, _), s in zip(batch, scored, strict=True)}
+
+    def handle(self, delivery: Delivery) -> None:
+        article = delivery.message
+        if not isinstance(article, RawArticle):
+            raise TypeError(f"expected RawArticle, got {type(article).__name__}")
+        scored = self._scored.pop(delivery.message_id, None)
+        if scored is None:  # prepare() failed or skipped it: score this one alone
+            [scored] = self._score([article])
+        if article_sentiments_save(scored=scored):
+            delivery.emit(Stream.NEWS_SCORED.value, scored)
