@@ -32,7 +32,7 @@ run: install
 	$(PY) manage.py runbot
 
 stop: install
-	$(PY) manage.py embedded stop
+	TRADEBOT_NO_EMBEDDED_START=1 $(PY) manage.py embedded stop
 
 ## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
 test: install lint migrations-check compose-check pytest

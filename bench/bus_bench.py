@@ -27,14 +27,15 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-def start_workers(n: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(queues: list[str]) -> list[subprocess.Popen[bytes]]:
+    """One solo worker per queue, as in production (one worker process per stage queue)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = []
-    for i in range(n):
+    for i, queue in enumerate(queues):
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "tradebot", "worker", "-P", "solo",
-                 "-Q", "default", "-n", f"bench{i}@%h", "--without-heartbeat", "--without-gossip",
+                 "-Q", queue, "-n", f"bench{i}@%h", "--without-heartbeat", "--without-gossip",
                  "--without-mingle", "--loglevel=WARNING"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
@@ -117,13 +118,18 @@ def raw_streams_round_trip(n: int = 3000) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--queues", default="news,sentiment,signals,execution",
+        help="queues of the 4 probe stages; one worker is started per distinct queue",
+    )
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--chain-rate", type=float, default=100)
     ap.add_argument("--saturate", type=int, default=10_000)
     args = ap.parse_args()
 
+    os.environ["BUS_PROBE_QUEUES"] = args.queues
+    queues = list(dict.fromkeys(q for q in args.queues.split(",") if q))
     from bench._db import setup_django
 
     setup_django()
@@ -134,7 +140,7 @@ def main() -> None:
     r.flushdb()
     BusPing.objects.all().delete()
     ProcessedMessage.objects.all().delete()
-    procs = start_workers(args.workers)
+    procs = start_workers(queues)
     try:
         time.sleep(4)  # workers booting
         steady(50, 2, hops=4)  # warm-up: connections, groups, code paths
@@ -152,8 +158,9 @@ def main() -> None:
         for p in procs:
             p.wait(20)
 
-    print(f"\nbus benchmark ({args.workers} solo workers, Redis {r.info()['redis_version']}, "
-          f"PostgreSQL, {os.cpu_count()} cores)")
+    print(f"\nbus benchmark ({len(queues)} solo workers on {','.join(queues)}, Redis "
+          f"{r.info()['redis_version']}, PostgreSQL, {os.cpu_count()} cores, "
+          f"drain linger {os.environ.get('BUS_DRAIN_LINGER_MS', '200')} ms)")
     print(f"{'measurement':58} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'msg/s':>8}")
     rows = [
         ("raw Streams round trip (XADD/XREADGROUP/XACK, floor)", raw, None),

@@ -55,6 +55,12 @@ def ensure_postgres(root: Path) -> dict[str, str]:
     }
 
 
+def describe_postgres(root: Path) -> dict[str, str]:
+    """Connection settings of the embedded PostgreSQL without starting it."""
+    return {"NAME": EMBEDDED_DB_NAME, "USER": "postgres", "PASSWORD": "",
+            "HOST": str(root / "postgres"), "PORT": ""}
+
+
 def _redis_ping(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5) as sock:
@@ -106,15 +112,18 @@ def ensure_redis(root: Path, port: int) -> str:
 
 
 def stop_all(root: Path, port: int) -> None:
-    """Stop the embedded servers (``make stop``)."""
-    import pgserver
-
-    pid = root / "redis" / "redis.pid"
-    if pid.is_file():
+    """Stop the embedded servers (``make stop``): SIGTERM to Redis, fast shutdown to PostgreSQL."""
+    for pidfile, sig in ((root / "redis" / "redis.pid", 15), (root / "postgres" / "postmaster.pid", 2)):
+        if not pidfile.is_file():
+            continue
         try:
-            os.kill(int(pid.read_text().strip()), 15)
-        except (ProcessLookupError, ValueError):
-            pass
-    if (root / "postgres").is_dir():
-        server = pgserver.get_server(root / "postgres", cleanup_mode="stop")
-        server.cleanup()
+            pid = int(pidfile.read_text().splitlines()[0].strip())
+            os.kill(pid, sig)  # SIGINT = PostgreSQL's "fast" shutdown
+        except (ProcessLookupError, ValueError, IndexError):
+            continue
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)

@@ -47,6 +47,20 @@ class BusCollector(Collector):
     Read from Redis at scrape time, so every process reports the same truth.
     """
 
+    NAMES = (
+        ("tradebot_stream_length", "Entries in a stream"),
+        ("tradebot_stream_pending", "Messages delivered to a group and not yet acknowledged"),
+        ("tradebot_stream_lag", "Entries not yet delivered to a group (Redis >= 7)"),
+        ("tradebot_stream_dead_letters", "Entries in a dead-letter stream"),
+        ("tradebot_queue_depth", "Celery messages waiting in a queue"),
+    )
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        # Registration calls describe(), not collect(): collect() imports modules that register
+        # metrics themselves, which would deadlock on the registry's lock.
+        for name, doc in self.NAMES:
+            yield GaugeMetricFamily(name, doc)
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from tasks.queues import Queue
         from tasks.streams.bus import redis_client

@@ -11,6 +11,9 @@ from tasks.streams.consumer import StreamConsumer
 CONSUMER_MODULES: list[str] = [
     "tasks.streams.probe",
     "tasks.streams.consumers.learning",
+    "tasks.streams.consumers.sentiment",
+    "tasks.streams.consumers.signals",
+    "tasks.streams.consumers.execution",
 ]
 
 _BY_GROUP: dict[str, type[StreamConsumer]] = {}

@@ -71,13 +71,15 @@ TEMPLATES = [
 ]
 
 # --- Databases: PostgreSQL through DATABASE_URL, else the embedded server -------------------------
+# `manage.py embedded stop` must not start what it is about to stop.
+_NO_EMBED = env.bool("TRADEBOT_NO_EMBEDDED_START", default=False)
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            **embedded.ensure_postgres(DATA_DIR),
+            **(embedded.describe_postgres(DATA_DIR) if _NO_EMBED else embedded.ensure_postgres(DATA_DIR)),
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -86,7 +88,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: REDIS_URL, else the embedded server ---------------------------------------------------
 EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6390)
-REDIS_URL = env.str("REDIS_URL", default="") or embedded.ensure_redis(DATA_DIR, EMBEDDED_REDIS_PORT)
+REDIS_URL = env.str("REDIS_URL", default="") or (
+    f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    if _NO_EMBED
+    else embedded.ensure_redis(DATA_DIR, EMBEDDED_REDIS_PORT)
+)
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -214,8 +220,7 @@ RISK_ALLOW_SHORT = env.bool("RISK_ALLOW_SHORT", default=False)
 SIM_INITIAL_CASH = env.str("SIM_INITIAL_CASH", default="100000")
 SIM_COMMISSION = env.str("SIM_COMMISSION", default="per_share:0.005")  # kind[:value]
 SIM_SLIPPAGE = env.str("SIM_SLIPPAGE", default="bps:5")  # kind[:value]
-# Reconciliation with the broker (also at worker start-up); test-only crash injection.
-RECONCILE_EVERY_S = env.int("RECONCILE_EVERY_S", default=60)
+# Test-only crash injection ("after_submit": a worker dies between submitting and recording).
 EXECUTION_FAULT_INJECTION = env.str("EXECUTION_FAULT_INJECTION", default="")
 
 # --- News and sentiment ----------------------------------------------------------------------------
@@ -258,13 +263,13 @@ SENTIMENT_BATCH_SIZE = env.int("SENTIMENT_BATCH_SIZE", default=32)
 LEARNING = {
     "REWARD": env.str("LEARNING_REWARD", default="roi"),  # roi | sharpe
     "WINDOW": env.int("LEARNING_WINDOW", default=200),  # outcomes per strategy that count
-    "DECAY": env.float("LEARNING_DECAY", default=0.98),  # an outcome k trades old counts decay**k
+    "DECAY": env.float("LEARNING_DECAY", default=0.99),  # an outcome k trades old counts decay**k
     "DRAWDOWN_PENALTY": env.float("LEARNING_DRAWDOWN_PENALTY", default=0.0),
     "LR": env.str("LEARNING_LR", default="0.2"),
     "MIN_TRADES": env.int("LEARNING_MIN_TRADES", default=20),
     "MAX_SHIFT": env.str("LEARNING_MAX_SHIFT", default="0.1"),  # weight units per cycle
     "FLOOR": env.str("LEARNING_FLOOR", default="0.05"),
-    "TEMPERATURE": env.str("LEARNING_TEMPERATURE", default=""),  # empty: 0.005 roi, 0.25 sharpe
+    "TEMPERATURE": env.str("LEARNING_TEMPERATURE", default=""),  # empty: 0.0025 roi, 0.1 sharpe
     "DEBOUNCE_S": env.int("LEARNING_DEBOUNCE_S", default=30),  # after a close, cycle this late
 }
 PORTFOLIO_INITIAL_CASH = env.str("PORTFOLIO_INITIAL_CASH", default="100000")  # snapshot fallback

@@ -13,127 +13,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_DOWN, Decimal
 
-Json = dict[str, Any]
-OPEN = {"new", "accepted", "partially_filled", "pending_new"}
-TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
-FILL_MODES = {"fill", "partial", "hold", "reject", "reject_async"}
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status and Alpaca's ``{"code", "message"}`` body."""
-
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> Json:
-        return {"code": self.code, "message": self.message}
-
-
-def iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def num(value: Decimal | None) -> str | None:
-    """Alpaca sends numbers as strings without trailing zeros."""
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    return text if text != "-0" else "0"
-
-
-def asset_id(symbol: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-standin/{symbol}"))
-
-
-def _dec(value: Any, name: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ApiError(422, 40010001, f"invalid {name}") from None
-
-
-@dataclass
-class Order:
-    id: str
-    client_order_id: str
-    symbol: str
-    side: str
-    type: str
-    time_in_force: str
-    qty: Decimal
-    created_at: datetime
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_percent: Decimal | None = None
-    trail_price: Decimal | None = None
-    hwm: Decimal | None = None
-    extended_hours: bool = False
-    status: str = "new"
-    filled_qty: Decimal = Decimal(0)
-    filled_value: Decimal = Decimal(0)
-    updated_at: datetime | None = None
-    filled_at: datetime | None = None
-    canceled_at: datetime | None = None
-    replaced_at: datetime | None = None
-    replaced_by: str | None = None
-    replaces: str | None = None
-    failed_at: datetime | None = None
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.qty - self.filled_qty
-
-    def to_json(self) -> Json:
-        avg = self.filled_value / self.filled_qty if self.filled_qty else None
-        return {
-            "id": self.id,
-            "client_order_id": self.client_order_id,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at or self.created_at),
-            "submitted_at": iso(self.created_at),
-            "filled_at": iso(self.filled_at),
-            "expired_at": None,
-            "canceled_at": iso(self.canceled_at),
-            "failed_at": iso(self.failed_at),
-            "replaced_at": iso(self.replaced_at),
-            "replaced_by": self.replaced_by,
-            "replaces": self.replaces,
-            "asset_id": asset_id(self.symbol),
-            "symbol": self.symbol,
-            "asset_class": "us_equity",
-            "notional": None,
-            "qty": num(self.qty),
-            "filled_qty": num(self.filled_qty),
-            "filled_avg_price": num(avg.quantize(Decimal("0.0001")) if avg is not None else None),
-            "order_class": "",
-            "order_type": self.type,
-            "type": self.type,
-            "side": self.side,
-            "position_intent": None,
-            "time_in_force": self.time_in_force,
-            "limit_price": num(self.limit_price),
-            "stop_price": num(self.stop_price),
-            "status": self.status,
-            "extended_hours": self.extended_hours,
-            "legs": None,
-            "trail_percent": num(self.trail_percent),
-            "trail_price": num(self.trail_price),
-            "hwm": num(self.hwm),
-            "source": None,
-            "subtag": None,
-        }
-
-
-@dataclass
-class Position:
-    qty: Decimal = Decimal(0)
-    avg: Decimal = Decimal(0)
+from tests.standins.alpaca.orders import (
+    OPEN,
+    TYPES,
+    ApiError,
+    Json,
+    Order,
+    Position,
+    _dec,
+    account_body,
+    iso,
+    num,
+    position_body,
+)
 
 
 @dataclass
@@ -150,6 +44,7 @@ class Brokerage:
     positions: dict[str, Position] = field(default_factory=dict)
     listeners: list[Callable[[Json], None]] = field(default_factory=list)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    price_source: Callable[[str], float | None] | None = None  # e.g. the last stored close
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
@@ -157,10 +52,14 @@ class Brokerage:
 
     # --- helpers --------------------------------------------------------------------------------
     def price(self, symbol: str) -> Decimal:
-        return self.prices.get(symbol, self.default_price)
+        if symbol in self.prices:
+            return self.prices[symbol]
+        last = self.price_source(symbol) if self.price_source else None
+        return Decimal(str(last)) if last is not None else self.default_price
 
-    def _emit(self, event: str, order: Order, *, price: Decimal | None = None,
-              qty: Decimal | None = None) -> None:
+    def _emit(
+        self, event: str, order: Order, *, price: Decimal | None = None, qty: Decimal | None = None
+    ) -> None:
         pos = self.positions.get(order.symbol)
         data: Json = {
             "event": event,
@@ -169,7 +68,11 @@ class Brokerage:
             "timestamp": iso(self.now()),
         }
         if event in {"fill", "partial_fill"}:
-            data |= {"price": num(price), "qty": num(qty), "position_qty": num(pos.qty if pos else Decimal(0))}
+            data |= {
+                "price": num(price),
+                "qty": num(qty),
+                "position_qty": num(pos.qty if pos else Decimal(0)),
+            }
         self._pending.append({"stream": "trade_updates", "data": data})
 
     def _flush(self) -> None:
@@ -223,7 +126,11 @@ class Brokerage:
         hwm = order.hwm if order.hwm is not None else price
         hwm = min(hwm, price) if buy else max(hwm, price)
         order.hwm = hwm
-        dist = order.trail_price if order.trail_price is not None else hwm * (order.trail_percent or 0) / 100
+        dist = (
+            order.trail_price
+            if order.trail_price is not None
+            else hwm * (order.trail_percent or 0) / 100
+        )
         return price >= hwm + dist if buy else price <= hwm - dist
 
     def _match(self, order: Order) -> None:
@@ -256,8 +163,14 @@ class Brokerage:
             raise ApiError(422, 40010001, "invalid order: symbol, side and type are required")
         if qty is None or qty <= 0:
             raise ApiError(422, 40010001, "qty must be > 0")
-        limit, stop = _dec(body.get("limit_price"), "limit_price"), _dec(body.get("stop_price"), "stop_price")
-        trail_pct, trail_px = _dec(body.get("trail_percent"), "trail_percent"), _dec(body.get("trail_price"), "trail_price")
+        limit, stop = (
+            _dec(body.get("limit_price"), "limit_price"),
+            _dec(body.get("stop_price"), "stop_price"),
+        )
+        trail_pct, trail_px = (
+            _dec(body.get("trail_percent"), "trail_percent"),
+            _dec(body.get("trail_price"), "trail_price"),
+        )
         if otype in {"limit", "stop_limit"} and limit is None:
             raise ApiError(422, 40010001, "limit_price is required")
         if otype in {"stop", "stop_limit"} and stop is None:
@@ -275,9 +188,18 @@ class Brokerage:
             raise ApiError(403, 40310000, "insufficient buying power")
         ts = self.now()
         order = Order(
-            id=str(uuid.uuid4()), client_order_id=client_id, symbol=symbol, side=side, type=otype,
-            time_in_force=body.get("time_in_force") or "day", qty=qty, created_at=ts,
-            limit_price=limit, stop_price=stop, trail_percent=trail_pct, trail_price=trail_px,
+            id=str(uuid.uuid4()),
+            client_order_id=client_id,
+            symbol=symbol,
+            side=side,
+            type=otype,
+            time_in_force=body.get("time_in_force") or "day",
+            qty=qty,
+            created_at=ts,
+            limit_price=limit,
+            stop_price=stop,
+            trail_percent=trail_pct,
+            trail_price=trail_px,
             extended_hours=bool(body.get("extended_hours")),
         )
         self.orders[order.id] = order
@@ -302,11 +224,17 @@ class Brokerage:
                 raise ApiError(404, 40410000, "order not found")
             return self.orders[order_id].to_json()
 
-    def list_orders(self, status: str = "open", limit: int = 50, symbols: list[str] | None = None,
-                    direction: str = "desc") -> list[Json]:
+    def list_orders(
+        self,
+        status: str = "open",
+        limit: int = 50,
+        symbols: list[str] | None = None,
+        direction: str = "desc",
+    ) -> list[Json]:
         with self.lock:
             rows = [
-                o for o in self.orders.values()
+                o
+                for o in self.orders.values()
                 if (status == "all" or (o.status in OPEN) == (status == "open"))
                 and (not symbols or o.symbol in symbols)
             ]
@@ -318,7 +246,7 @@ class Brokerage:
             try:
                 order = self._find(order_id)
                 if order.status not in OPEN:
-                    raise ApiError(422, 42210000, f"order is already in \"{order.status}\" state")
+                    raise ApiError(422, 42210000, f'order is already in "{order.status}" state')
                 order.status = "canceled"
                 order.canceled_at = order.updated_at = self.now()
                 self._emit("canceled", order)
@@ -339,7 +267,9 @@ class Brokerage:
             try:
                 old = self._find(order_id)
                 if old.status not in OPEN:
-                    raise ApiError(422, 42210000, f"order is not replaceable in \"{old.status}\" state")
+                    raise ApiError(
+                        422, 42210000, f'order is not replaceable in "{old.status}" state'
+                    )
                 qty = _dec(body.get("qty"), "qty") or old.remaining
                 if qty <= 0:
                     raise ApiError(422, 40010001, "qty must be > 0")
@@ -348,16 +278,27 @@ class Brokerage:
                     raise ApiError(422, 40010001, "client_order_id must be unique")
                 ts = self.now()
                 new = Order(
-                    id=str(uuid.uuid4()), client_order_id=client_id, symbol=old.symbol, side=old.side,
-                    type=old.type, time_in_force=body.get("time_in_force") or old.time_in_force,
-                    qty=qty, created_at=ts,
+                    id=str(uuid.uuid4()),
+                    client_order_id=client_id,
+                    symbol=old.symbol,
+                    side=old.side,
+                    type=old.type,
+                    time_in_force=body.get("time_in_force") or old.time_in_force,
+                    qty=qty,
+                    created_at=ts,
                     limit_price=_dec(body.get("limit_price"), "limit_price") or old.limit_price,
                     stop_price=_dec(body.get("stop_price"), "stop_price") or old.stop_price,
                     trail_percent=old.trail_percent,
                     trail_price=_dec(body.get("trail"), "trail") or old.trail_price,
-                    extended_hours=old.extended_hours, replaces=old.id,
+                    extended_hours=old.extended_hours,
+                    replaces=old.id,
                 )
-                old.status, old.replaced_at, old.replaced_by, old.updated_at = "replaced", ts, new.id, ts
+                old.status, old.replaced_at, old.replaced_by, old.updated_at = (
+                    "replaced",
+                    ts,
+                    new.id,
+                    ts,
+                )
                 self.orders[new.id] = new
                 self.by_client[client_id] = new.id
                 self._emit("replaced", old)
@@ -383,27 +324,16 @@ class Brokerage:
             order = self._find(order_id)
             if order.status not in OPEN:
                 raise ApiError(422, 42210000, "order is not open")
-            self._fill(order, min(qty or order.remaining, order.remaining), price or self.price(order.symbol))
+            self._fill(
+                order,
+                min(qty or order.remaining, order.remaining),
+                price or self.price(order.symbol),
+            )
             self._flush()
             return order.to_json()
 
     def position_json(self, symbol: str, pos: Position) -> Json:
-        price = self.price(symbol)
-        value, cost = pos.qty * price, pos.qty * pos.avg
-        pl = value - cost
-        body = {
-            "avg_entry_price": num(pos.avg.quantize(Decimal("0.0001"))),
-            "market_value": num(value), "cost_basis": num(cost), "unrealized_pl": num(pl),
-            "unrealized_plpc": num((pl / abs(cost)).quantize(Decimal("0.0001")) if cost else Decimal(0)),
-            "unrealized_intraday_pl": num(pl), "unrealized_intraday_plpc": "0",
-            "current_price": num(price), "lastday_price": num(price), "change_today": "0",
-        }
-        return {
-            "asset_id": asset_id(symbol), "symbol": symbol, "exchange": "NASDAQ",
-            "asset_class": "us_equity", "asset_marginable": True, "qty": num(pos.qty),
-            "qty_available": num(pos.qty), "side": "long" if pos.qty > 0 else "short",
-            **body, "usd": body,
-        }
+        return position_body(symbol, pos, self.price(symbol))
 
     def list_positions(self) -> list[Json]:
         with self.lock:
@@ -422,26 +352,24 @@ class Brokerage:
             if pos is None:
                 raise ApiError(404, 40410000, "position does not exist")
             side = "sell" if pos.qty > 0 else "buy"
-            return self.submit({"symbol": symbol.upper(), "qty": str(abs(pos.qty)), "side": side,
-                                "type": "market", "time_in_force": "day"})
+            return self.submit(
+                {
+                    "symbol": symbol.upper(),
+                    "qty": str(abs(pos.qty)),
+                    "side": side,
+                    "type": "market",
+                    "time_in_force": "day",
+                }
+            )
 
     def account(self) -> Json:
         with self.lock:
-            long_v = sum((p.qty * self.price(s) for s, p in self.positions.items() if p.qty > 0), Decimal(0))
-            short_v = sum((p.qty * self.price(s) for s, p in self.positions.items() if p.qty < 0), Decimal(0))
+            long_v = sum(
+                (p.qty * self.price(s) for s, p in self.positions.items() if p.qty > 0), Decimal(0)
+            )
+            short_v = sum(
+                (p.qty * self.price(s) for s, p in self.positions.items() if p.qty < 0), Decimal(0)
+            )
             equity = self.cash + long_v + short_v
             bp = max(self.cash, Decimal(0))
-        return {
-            "id": "e6fe16f3-64a4-4921-8928-cadf02f92f98", "account_number": "PA3STANDIN",
-            "status": "ACTIVE", "crypto_status": "ACTIVE", "currency": "USD",
-            "buying_power": num(bp), "regt_buying_power": num(bp), "daytrading_buying_power": "0",
-            "non_marginable_buying_power": num(bp), "options_buying_power": num(bp),
-            "cash": num(self.cash), "accrued_fees": "0", "portfolio_value": num(equity),
-            "equity": num(equity), "last_equity": num(equity), "long_market_value": num(long_v),
-            "short_market_value": num(short_v), "initial_margin": "0", "maintenance_margin": "0",
-            "last_maintenance_margin": "0", "sma": "0", "multiplier": "1", "daytrade_count": 0,
-            "pattern_day_trader": False, "trading_blocked": False, "transfers_blocked": False,
-            "account_blocked": False, "trade_suspended_by_user": False, "shorting_enabled": True,
-            "created_at": "2019-06-12T22:47:07.99658Z", "options_approved_level": 0,
-            "options_trading_level": 0,
-        }
+        return account_body(self.cash, long_v, short_v, equity, bp)

@@ -1,0 +1,39 @@
+"""The signals stage's consumer of ``news:scored``: re-evaluate the tickers a scored article names."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.sentiment.contracts import ScoredArticle
+from apps.strategies.services import signal_generate
+from tasks.queues import Queue
+from tasks.streams.consumer import Delivery, StreamConsumer
+from tasks.streams.names import Stream
+from tasks.streams.registry import register
+
+log = logging.getLogger(__name__)
+
+
+@register
+class SignalsOnNewsConsumer(StreamConsumer):
+    stream = Stream.NEWS_SCORED.value
+    group = "signals"
+    queue = Queue.SIGNALS.value
+
+    def handle(self, delivery: Delivery) -> None:
+        event = delivery.message
+        if not isinstance(event, ScoredArticle):
+            raise TypeError(f"expected ScoredArticle, got {type(event).__name__}")
+        traded = set(settings.TRADING_SYMBOLS)
+        tickers = sorted({s.ticker for s in event.scores} & traded)
+        if not tickers:
+            log.debug("signals: article %s names no traded ticker; skipped", event.article_id)
+            return
+        at = timezone.now()
+        for ticker in tickers:
+            outcome = signal_generate(ticker=ticker, at=at, publish=False)
+            if outcome is not None and outcome.created:
+                delivery.emit(Stream.SIGNALS_GENERATED.value, outcome.event)

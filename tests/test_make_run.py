@@ -1,0 +1,97 @@
+"""`make run` from nothing: no DATABASE_URL, no REDIS_URL, a fresh data folder.
+
+Starts `manage.py runbot` (what `make run` calls) exactly as a new user would, then checks that the
+embedded PostgreSQL and Redis came up and that /admin/, /metrics, /healthz, Flower and a worker's
+/metrics answer. Stops everything, including the embedded servers, afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback only
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
+
+
+def wait_ok(url: str, timeout: float) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    status, body = 0, ""
+    while time.monotonic() < deadline:
+        status, body = get(url)
+        if status == 200:
+            return status, body
+        time.sleep(0.5)
+    return status, body
+
+
+def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
+    web, flower, redis_port = free_port(), free_port(), free_port()
+    metrics_base = free_port()  # workers use base+1..base+7; a random base avoids clashes
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        TRADEBOT_DATA_DIR=str(tmp_path / "data"),
+        WEB_PORT=str(web),
+        FLOWER_PORT=str(flower),
+        EMBEDDED_REDIS_PORT=str(redis_port),
+        METRICS_PORT_BASE=str(min(metrics_base, 60000)),
+        DJANGO_SETTINGS_MODULE="tradebot.settings.base",
+    )
+    log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "runbot"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        status, _ = wait_ok(f"http://127.0.0.1:{web}/admin/login/", timeout=180)
+        output = (tmp_path / "run.log").read_text(errors="replace")
+        assert status == 200, output[-4000:]
+        assert "tradebot is starting" in output
+        status, health = wait_ok(f"http://127.0.0.1:{web}/healthz", timeout=30)
+        assert status == 200 and '"postgres": "ok"' in health and '"redis": "ok"' in health
+        status, metrics = get(f"http://127.0.0.1:{web}/metrics")
+        assert status == 200 and "tradebot_queue_depth" in metrics
+        status, _ = wait_ok(f"http://127.0.0.1:{flower}/healthcheck", timeout=60)
+        assert status == 200
+        port = min(metrics_base, 60000) + 1  # worker_default
+        status, worker_metrics = wait_ok(f"http://127.0.0.1:{port}/metrics", timeout=60)
+        assert status == 200 and "tradebot_stream_length" in worker_metrics
+        # The embedded servers really are under the data folder.
+        assert (tmp_path / "data" / "postgres" / "PG_VERSION").is_file()
+        assert (tmp_path / "data" / "redis").is_dir()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        subprocess.run(
+            [sys.executable, "manage.py", "embedded", "stop"],
+            cwd=ROOT, env={**env, "TRADEBOT_NO_EMBEDDED_START": "1"}, check=False,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
