@@ -53,7 +53,7 @@ pytest: install
 
 bench: install
 	$(PIP) install -r requirements/bench.txt
-	$(TEST_ENV) $(PY) -m bench
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(subst /9,/11,$(TEST_REDIS_URL)) $(PY) -m bench
 
 lock:
 	rm -rf /tmp/tradebot-lock && $(PYTHON) -m venv /tmp/tradebot-lock
