@@ -65,7 +65,11 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "runbot"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         status, _ = wait_ok(f"http://127.0.0.1:{web}/admin/login/", timeout=180)
@@ -92,6 +96,9 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         subprocess.run(
             [sys.executable, "manage.py", "embedded", "stop"],
-            cwd=ROOT, env={**env, "TRADEBOT_NO_EMBEDDED_START": "1"}, check=False,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env={**env, "TRADEBOT_NO_EMBEDDED_START": "1"},
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )

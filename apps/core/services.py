@@ -19,11 +19,15 @@ def strategies_seed() -> int:
     from apps.strategies.models import Strategy
 
     created = 0
-    equal = (Decimal(1) / Decimal(len(DEFAULT_STRATEGIES))).quantize(Decimal("0.00000001"))
-    for name, description in DEFAULT_STRATEGIES.items():
+    n = len(DEFAULT_STRATEGIES)
+    equal = (Decimal(1) / Decimal(n)).quantize(Decimal("0.00000001"))
+    # The rounding remainder goes to the first strategy, so the weights sum to exactly 1.
+    first = Decimal(1) - equal * (n - 1)
+    for i, (name, description) in enumerate(DEFAULT_STRATEGIES.items()):
+        w = first if i == 0 else equal
         _, was_created = Strategy.objects.get_or_create(
             name=name,
-            defaults={"description": description, "weight": equal, "initial_weight": equal},
+            defaults={"description": description, "weight": w, "initial_weight": w},
         )
         created += int(was_created)
     return created

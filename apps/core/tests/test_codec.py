@@ -53,8 +53,13 @@ def test_round_trip_is_exact(message: Contract) -> None:
 def test_decimals_travel_as_strings_never_floats() -> None:
     text = codec.dumps(
         TradeEvent(
-            trade_id=1, client_order_id="x", ticker="A", side="buy", qty=Decimal("0.1"),
-            status="filled", timestamp=NOW,
+            trade_id=1,
+            client_order_id="x",
+            ticker="A",
+            side="buy",
+            qty=Decimal("0.1"),
+            status="filled",
+            timestamp=NOW,
         )
     )
     assert '"qty":"0.1"' in text

@@ -116,8 +116,9 @@ def test_undecodable_message_is_dead_lettered_at_once(redis_conn: redis_lib.Redi
 
 
 def test_dropped_connections_lose_nothing(redis_conn: redis_lib.Redis) -> None:
-    killer = redis_lib.Redis.from_url(redis_conn.connection_pool.connection_kwargs and
-                                      _url(redis_conn))
+    killer = redis_lib.Redis.from_url(
+        redis_conn.connection_pool.connection_kwargs and _url(redis_conn)
+    )
     consumer = PingStage1()
     n = 120
     for i in range(n):
@@ -154,9 +155,21 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(self.binary),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis_lib.Redis(port=self.port)
         for _ in range(200):

@@ -99,10 +99,13 @@ def test_four_stage_chain_through_workers_with_dropped_connections(
 ) -> None:
     celery_workers(["default"])
     celery_workers(["default"])
-    killer = redis_lib.Redis(**{
-        k: v for k, v in redis_conn.connection_pool.connection_kwargs.items()
-        if k in ("host", "port", "db")
-    })
+    killer = redis_lib.Redis(
+        **{
+            k: v
+            for k, v in redis_conn.connection_pool.connection_kwargs.items()
+            if k in ("host", "port", "db")
+        }
+    )
     n = 40
     ids = []
     for i in range(n):
@@ -119,5 +122,7 @@ def test_four_stage_chain_through_workers_with_dropped_connections(
 
     wait_for(all_through, timeout=120)
     for stage in (1, 2, 3, 4):
-        notes = sorted(int(x) for x in BusPing.objects.filter(stage=stage).values_list("note", flat=True))
+        notes = sorted(
+            int(x) for x in BusPing.objects.filter(stage=stage).values_list("note", flat=True)
+        )
         assert notes == list(range(n)), f"stage {stage}: every message exactly once"

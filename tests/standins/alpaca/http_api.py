@@ -90,6 +90,7 @@ def _routes(s: AlpacaStandIn) -> list[Route]:
         ("GET", re.compile(r"^/v2/clock$"), clock),
         ("GET", re.compile(r"^/v2/stocks/bars$"), lambda q, body: s.bars.bars(q)),
         ("GET", re.compile(r"^/v2/stocks/bars/latest$"), lambda q, body: s.bars.latest(q)),
+        ("GET", re.compile(r"^/v1beta1/news$"), lambda q, body: s.news.query(q)),
         ("POST", re.compile(r"^/_standin$"), control),
     ]
 

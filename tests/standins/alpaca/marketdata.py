@@ -163,3 +163,63 @@ class BarStore:
                 if rows:
                     out[sym] = dict(rows[-1][1])
         return {"bars": out}
+
+
+class NewsStore:
+    """``GET /v1beta1/news``: articles added by tests (``add``), newest first, paged like Alpaca."""
+
+    def __init__(self, page_size: int = 50) -> None:
+        self.lock = threading.Lock()
+        self.page_size = page_size
+        self.items: list[Json] = []
+
+    def add(
+        self,
+        *,
+        headline: str,
+        symbols: list[str],
+        created_at: datetime,
+        summary: str = "",
+        content: str = "",
+        source: str = "benzinga",
+        author: str = "Benzinga Newsdesk",
+        url: str | None = None,
+    ) -> Json:
+        with self.lock:
+            item = {
+                "id": len(self.items) + 1,
+                "headline": headline,
+                "summary": summary,
+                "content": content,
+                "author": author,
+                "source": source,
+                "url": url,
+                "symbols": symbols,
+                "images": [],
+                "created_at": fmt_time(created_at),
+                "updated_at": fmt_time(created_at),
+            }
+            self.items.append(item)
+        return item
+
+    def query(self, params: dict[str, str]) -> Json:
+        symbols = {s.strip().upper() for s in params.get("symbols", "").split(",") if s.strip()}
+        start = parse_time(params["start"]) if params.get("start") else None
+        end = parse_time(params["end"]) if params.get("end") else None
+        limit = min(int(params.get("limit") or 10), 50, self.page_size)
+        with self.lock:
+            rows = [
+                n
+                for n in self.items
+                if (not symbols or symbols & set(n["symbols"]))
+                and (start is None or parse_time(n["created_at"]) >= start)
+                and (end is None or parse_time(n["created_at"]) <= end)
+            ]
+        rows.sort(key=lambda n: (n["created_at"], n["id"]), reverse=params.get("sort") != "asc")
+        offset = (
+            int(base64.b64decode(params["page_token"]).decode()) if params.get("page_token") else 0
+        )
+        page = rows[offset : offset + limit]
+        nxt = offset + limit
+        token = base64.b64encode(str(nxt).encode()).decode() if nxt < len(rows) else None
+        return {"news": [dict(n) for n in page], "next_page_token": token}

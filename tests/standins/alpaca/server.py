@@ -28,7 +28,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from tests.standins.alpaca.faults import Fault, Seen
 from tests.standins.alpaca.http_api import make_handler
-from tests.standins.alpaca.marketdata import BarStore, parse_time
+from tests.standins.alpaca.marketdata import BarStore, NewsStore, parse_time
 from tests.standins.alpaca.state import Brokerage
 
 Json = dict[str, Any]
@@ -64,6 +64,7 @@ class AlpacaStandIn:
         self.key, self.secret = key, secret
         self.clock_now: datetime | None = None  # frozen market time; None = real time
         self.bars = BarStore()
+        self.news = NewsStore()
         if load_bars:
             self.bars.load_project_data()
         self.broker = Brokerage(now=self.now, price_source=self.bars.last_close)
