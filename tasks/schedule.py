@@ -66,6 +66,40 @@ SCHEDULE: list[Entry] = [
         expires_s=55,
         description="Value, cash, exposure, daily P&L and drawdown (broker account, else DB).",
     ),
+    Entry(
+        name="market: catch up recent bars",
+        task="market.backfill_recent",
+        every_s=3600,
+        queue=Queue.DEFAULT,
+        expires_s=3000,
+        description="Upserts the last 7 days of daily bars from Alpaca for TRADING_SYMBOLS "
+        "(idempotent); logs and skips when no Alpaca keys are set.",
+    ),
+    Entry(
+        name="market: gap check",
+        task="market.check_gaps",
+        every_s=6 * 3600,
+        queue=Queue.DEFAULT,
+        expires_s=3600,
+        description="Counts sessions missing from stored daily bars (tradebot_market_missing_bars).",
+    ),
+    Entry(
+        name="execution: reconcile with the broker",
+        task="execution.reconcile",
+        every_s=60,
+        queue=Queue.EXECUTION,
+        expires_s=55,
+        description="Local orders/positions vs the broker's; adopts external orders; HALTS trading "
+        "while they disagree (lifted by the next clean run); re-places missing stops.",
+    ),
+    Entry(
+        name="execution: sync open orders",
+        task="execution.sync_orders",
+        every_s=15,
+        queue=Queue.EXECUTION,
+        expires_s=14,
+        description="Polls the broker for every open order and drives the order state machine.",
+    ),
 ]
 
 

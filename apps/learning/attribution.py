@@ -37,8 +37,9 @@ def direction_sign(direction: str) -> int:
     return {"long": 1, "short": -1}.get(str(direction).lower(), 0)
 
 
-def contributions_parse(sources: Iterable[Mapping[str, Any] | Contribution]) -> list[Contribution]:
-    """Read ``Signal.strategy_sources`` (dicts) or contract values into :class:`Contribution`.
+def contributions_parse(sources: Iterable[Any]) -> list[Contribution]:
+    """Read ``Signal.strategy_sources`` (dicts) or any objects with ``strategy``, ``score`` and
+    ``weight`` attributes (``SignalEvent.contributions``) into :class:`Contribution`.
 
     Malformed items (no name, non-numeric score/weight) are skipped rather than failing the
     outcome: attribution is best effort, the outcome itself must still be recorded.
@@ -48,11 +49,12 @@ def contributions_parse(sources: Iterable[Mapping[str, Any] | Contribution]) -> 
         if isinstance(item, Contribution):
             out.append(item)
             continue
+        get = item.get if isinstance(item, Mapping) else lambda k, d=None, o=item: getattr(o, k, d)
         try:
-            name = str(item.get("strategy") or "")
-            score = float(item.get("score", 0.0))
-            weight = float(item.get("weight", 0.0))
-        except (TypeError, ValueError, AttributeError):
+            name = str(get("strategy") or "")
+            score = float(get("score", 0.0))
+            weight = float(get("weight", 0.0))
+        except (TypeError, ValueError):
             continue
         if name:
             out.append(Contribution(strategy=name, score=score, weight=weight))

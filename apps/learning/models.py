@@ -27,6 +27,14 @@ class TradeOutcome(models.Model):
     class Meta:
         db_table = "trade_outcomes"
         ordering = ["-closed_at"]
+        constraints = [
+            # One exit closes one position: a redelivered close never writes a second outcome.
+            models.UniqueConstraint(
+                fields=["exit_trade"],
+                condition=models.Q(exit_trade__isnull=False),
+                name="uniq_outcome_exit_trade",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticker} {self.realized_pnl} ({self.roi_pct:+.2f}%)"
@@ -91,3 +99,49 @@ class PortfolioSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M} {self.value}"
+
+
+class LearningState(models.Model):
+    """Singleton (pk=1): whether learning is frozen, and where the last cycle stopped."""
+
+    frozen = models.BooleanField(
+        default=False, help_text="frozen: outcomes are still recorded, weights are not changed"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(auto_now=True)
+    last_outcome_id = models.BigIntegerField(
+        default=0, help_text="newest trade outcome the last applied cycle had seen"
+    )
+    last_cycle_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "learning_state"
+        verbose_name = "learning state"
+        verbose_name_plural = "learning state"
+
+    def __str__(self) -> str:
+        return "learning frozen" if self.frozen else "learning active"
+
+
+class LearningCycle(models.Model):
+    """One entry of the audit log: a learning update or a manual reset, with everything a replay
+    needs (the config, the active strategies); its per-strategy rows are the adjustments."""
+
+    class Kind(models.TextChoices):
+        UPDATE = "update"
+        RESET = "reset"
+
+    cycle = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    timestamp = models.DateTimeField(db_index=True)
+    config = models.JSONField(default=dict, blank=True)
+    universe = models.JSONField(default=list, blank=True, help_text="active strategies")
+    outcomes_upto = models.BigIntegerField(default=0, help_text="newest trade outcome id seen")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        db_table = "learning_cycles"
+        ordering = ["-timestamp", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.cycle} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"

@@ -41,15 +41,12 @@ def outcome_compute(
     qty = min(abs(entry.qty), abs(exit.qty)) if exit.qty else abs(entry.qty)
     sign = Decimal(1) if entry.side == "buy" else Decimal(-1)
     if realized_pnl is None:
-        realized_pnl = (
-            sign * (exit.price - entry.price) * qty - entry.commission - exit.commission
-        )
+        realized_pnl = sign * (exit.price - entry.price) * qty - entry.commission - exit.commission
     pnl = realized_pnl.quantize(MONEY)
     basis = abs(entry.price * qty)
     roi = float(pnl / basis * 100) if basis > 0 else 0.0
-    hold = exit.at - entry.at
-    if hold < timedelta(0):  # clocks of two fills may disagree by a hair; a hold is never negative
-        hold = timedelta(0)
+    # Clocks of two fills may disagree by a hair; a hold is never negative.
+    hold = max(exit.at - entry.at, timedelta(0))
     return OutcomeValues(
         hold_duration=hold, realized_pnl=pnl, roi_pct=round(roi, 8), was_profitable=pnl > 0
     )

@@ -32,6 +32,7 @@ from enum import StrEnum
 
 from apps.learning.numbers import q8
 
+
 class RewardKind(StrEnum):
     ROI = "roi"
     SHARPE = "sharpe"
@@ -41,7 +42,7 @@ class RewardKind(StrEnum):
 class RewardConfig:
     kind: RewardKind = RewardKind.ROI
     window: int = 200  # most recent outcomes per strategy that count
-    decay: float = 0.98  # an outcome k trades old counts decay**k
+    decay: float = 0.99  # an outcome k trades old counts decay**k
     drawdown_penalty: float = 0.0  # 0 = off
     min_std: float = 1e-4  # sharpe: a floor on σ so a lucky streak is not infinitely good
     clip: float = 10.0  # |reward| bound
@@ -51,8 +52,12 @@ class RewardConfig:
             raise ValueError("window must be >= 1")
         if not 0.0 < self.decay <= 1.0:
             raise ValueError("decay must be in (0, 1]")
-        if self.drawdown_penalty < 0 or self.min_std <= 0 or self.clip <= 0:
-            raise ValueError("drawdown_penalty >= 0, min_std > 0 and clip > 0 are required")
+        if self.drawdown_penalty < 0 or self.min_std <= 0:
+            raise ValueError("drawdown_penalty >= 0 and min_std > 0 are required")
+        # A reward has 8 decimals and is logged as a float: up to 1e6 it has at most 15 significant
+        # digits, which a float round-trips exactly (the audit replay relies on it).
+        if not 0 < self.clip <= 1e6:
+            raise ValueError("clip must be in (0, 1e6]")
 
 
 @dataclass(frozen=True, slots=True)

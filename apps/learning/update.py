@@ -45,7 +45,7 @@ class UpdateConfig:
     min_trades: int = 20  # a strategy is adjusted only once it took part in this many trades
     max_shift: Decimal = Decimal("0.1")  # per cycle, in weight units (weights sum to 1)
     floor: Decimal = Decimal("0.05")
-    temperature: Decimal = Decimal("0.005")  # reward units per factor e of weight
+    temperature: Decimal = Decimal("0.0025")  # reward units per factor e of weight
 
     def __post_init__(self) -> None:
         for name in ("lr", "max_shift", "floor", "temperature"):
@@ -138,9 +138,10 @@ def weights_project(
             raise ValueError("no weights to hold a non-zero total")
         return {}
     with localcontext(CTX):
-        if sum((lower[n] for n in names), ZERO) > total or sum(
-            (upper[n] for n in names), ZERO
-        ) < total:
+        if (
+            sum((lower[n] for n in names), ZERO) > total
+            or sum((upper[n] for n in names), ZERO) < total
+        ):
             raise ValueError("bounds cannot hold the total")
         for n in names:
             if lower[n] > upper[n]:
@@ -152,7 +153,9 @@ def weights_project(
         def level(tau: Decimal) -> Decimal:
             return sum(at(tau).values(), ZERO)
 
-        points = sorted({proposal[n] - upper[n] for n in names} | {proposal[n] - lower[n] for n in names})
+        points = sorted(
+            {proposal[n] - upper[n] for n in names} | {proposal[n] - lower[n] for n in names}
+        )
         levels = [level(t) for t in points]
         tau = points[0]
         for k in range(len(points) - 1):
@@ -190,7 +193,7 @@ def weights_update(
     unknown = set(rewards) - set(weights)
     if unknown:
         raise ValueError(f"rewards for unknown strategies: {sorted(unknown)}")
-    old = {n: q8(Decimal(w)) for n, w in weights.items()}
+    old = {n: q8(to_decimal(w)) for n, w in weights.items()}
     if not rewards:
         return WeightUpdate(weights=dict(old), notes=("no eligible strategy",))
     with localcontext(CTX):
@@ -198,7 +201,9 @@ def weights_update(
         mass = ONE - sum((w for n, w in old.items() if n not in rewards), ZERO)
         notes: list[str] = []
         if config.floor * len(eligible) > mass:
-            note = f"infeasible: {len(eligible)} strategies cannot each keep {config.floor} of {mass}"
+            note = (
+                f"infeasible: {len(eligible)} strategies cannot each keep {config.floor} of {mass}"
+            )
             return WeightUpdate(weights=dict(old), notes=(note,))
         targets = reward_targets(rewards=rewards, mass=mass, temperature=config.temperature)
         proposal = {n: (ONE - config.lr) * old[n] + config.lr * targets[n] for n in eligible}
@@ -225,7 +230,7 @@ def weights_update(
                     strategy=n,
                     old=old[n],
                     new=new[n],
-                    reward=q8(Decimal(rewards[n])),
+                    reward=q8(to_decimal(rewards[n])),
                     target=q8(targets[n]),
                     proposal=q8(proposal[n]),
                     bound=bound,
@@ -252,8 +257,10 @@ def weights_pin(
         if not others and value != ONE:
             raise ValueError("a single strategy's weight must be 1")
         if not (lowest <= value <= highest):
-            raise ValueError(f"weight must be between {lowest} and {highest} with {len(others)} others")
-        current = {n: q8(Decimal(weights[n])) for n in others}
+            raise ValueError(
+                f"weight must be between {lowest} and {highest} with {len(others)} others"
+            )
+        current = {n: q8(to_decimal(weights[n])) for n in others}
         held = sum(current.values(), ZERO)
         if held > ZERO:
             proposal = {n: current[n] * rest / held for n in others}
