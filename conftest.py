@@ -15,6 +15,9 @@ import redis as redis_lib
 
 ROOT = Path(__file__).resolve().parent
 
+# The Alpaca stand-in server (tests/standins/alpaca) as a fixture for every app: `alpaca_standin`.
+pytest_plugins = ["tests.standins.alpaca.fixtures"]
+
 
 @pytest.fixture
 def redis_conn(settings: object) -> Iterator[redis_lib.Redis]:

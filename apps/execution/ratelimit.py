@@ -15,9 +15,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
+import requests
 from prometheus_client import Counter, Histogram
 from tenacity import (
     RetryCallState,
@@ -92,7 +93,6 @@ class ThrottledError(RateLimitedError):
 @dataclass(frozen=True)
 class Grant:
     waited_s: float
-    tokens_left: int
 
 
 class TokenBucket:
@@ -135,7 +135,7 @@ class TokenBucket:
             if granted:
                 if waited:
                     THROTTLED.labels(self.key, "waited").inc()
-                return Grant(time.monotonic() - start, 0)
+                return Grant(time.monotonic() - start)
             elapsed = time.monotonic() - start
             if elapsed + wait_s > max_wait_s:
                 THROTTLED.labels(self.key, "refused").inc()
@@ -157,7 +157,9 @@ class TokenBucket:
         self.client.delete(self.key)
 
 
-def _wait_retry_after(fallback: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
+def _wait_retry_after(
+    fallback: Callable[[RetryCallState], float],
+) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after_s", None)
@@ -182,7 +184,7 @@ def call_with_retry(
     """
     retrying = Retrying(
         retry=retry_if_exception_type(retry_on),
-        wait=_wait_retry_after(wait_exponential_jitter(initial=0.2, max=10.0, jitter=0.2)),
+        wait=_wait_retry_after(wait_exponential_jitter(multiplier=0.2, max=10.0, jitter=0.2)),
         stop=stop_before_delay(budget_s),
         sleep=sleep,
         reraise=True,
@@ -199,9 +201,57 @@ def call_with_retry(
     except retry_on:
         if attempts > 1:
             RETRIES.labels(broker, "gave_up").inc()
-            log.warning("%s: gave up after %d attempts (retry budget %.0fs)", broker, attempts, budget_s)
+            log.warning(
+                "%s: gave up after %d attempts (retry budget %.0fs)", broker, attempts, budget_s
+            )
         raise
     if attempts > 1:
         RETRIES.labels(broker, "succeeded").inc()
         log.info("%s: succeeded after %d attempts", broker, attempts)
     return result
+
+
+class LimitedSession(requests.Session):
+    """A ``requests`` session whose every request takes a bucket token, has a timeout, is timed.
+
+    Installed as the ``_session`` of alpaca-py clients, so nothing reaches Alpaca around it.
+    """
+
+    def __init__(
+        self, bucket: TokenBucket | None, *, timeout_s: float, max_wait_s: float, broker: str
+    ) -> None:
+        super().__init__()
+        self.bucket, self.timeout_s, self.max_wait_s, self.broker = (
+            bucket,
+            timeout_s,
+            max_wait_s,
+            broker,
+        )
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:  # type: ignore[override]
+        if self.bucket is not None:
+            self.bucket.acquire(max_wait_s=self.max_wait_s)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout_s
+        verb = method.decode() if isinstance(method, bytes) else method
+        status = "error"
+        start = time.perf_counter()
+        try:
+            response = super().request(verb, url, *args, **kwargs)
+            status = f"{response.status_code // 100}xx"
+            if response.status_code == 429:
+                RATE_LIMITED.labels(self.broker).inc()
+                log.warning("%s answered 429 to %s %s", self.broker, verb, response.url)
+            return response
+        finally:
+            REQUEST_SECONDS.labels(self.broker, verb.upper(), status).observe(
+                time.perf_counter() - start
+            )
+
+
+def limited_session(
+    bucket: TokenBucket | None, *, timeout_s: float, max_wait_s: float, broker: str
+) -> LimitedSession:
+    return LimitedSession(bucket, timeout_s=timeout_s, max_wait_s=max_wait_s, broker=broker)

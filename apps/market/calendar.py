@@ -79,7 +79,9 @@ def is_half_day(day: date, *, calendar: str | None = None) -> bool:
     return close.astimezone(NEW_YORK).time() < REGULAR_CLOSE
 
 
-def market_is_open(at: datetime, *, extended_hours: bool = False, calendar: str | None = None) -> bool:
+def market_is_open(
+    at: datetime, *, extended_hours: bool = False, calendar: str | None = None
+) -> bool:
     """Is ``at`` inside a regular session (or inside Alpaca's extended hours of a session day)?"""
     cal = _cal(calendar)
     ts = _utc(at)
@@ -148,7 +150,10 @@ def expected_bar_times(
     opens = cal.minutes_to_sessions(minutes)
     first_minutes = cal.session_first_minute
     offsets = np.array(
-        [(m - first_minutes(sess)).total_seconds() // 60 for m, sess in zip(minutes, opens, strict=True)]
+        [
+            (m - first_minutes(sess)).total_seconds() // 60
+            for m, sess in zip(minutes, opens, strict=True)
+        ]
     )
     return minutes[offsets % step == 0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alpaca.data.historical.news import NewsClient
+from alpaca.data.models import NewsSet
 from alpaca.data.requests import NewsRequest
 
 from tests.standins.alpaca import KEY, SECRET, AlpacaStandIn
@@ -22,6 +23,7 @@ def test_news_pages_and_filters_by_symbol():
             )
         client = NewsClient(KEY, SECRET, url_override=standin.data_url)
         got = client.get_news(NewsRequest(symbols="AAPL", start=datetime(2024, 1, 1, tzinfo=UTC)))
+        assert isinstance(got, NewsSet)
         articles = got.data["news"]
         assert len(articles) == 20
         assert articles[0].headline == "headline 24"  # newest first, like Alpaca

@@ -1,0 +1,18 @@
+"""The Alpaca adapter (see ``adapter.py``); ``mapping.py`` translates models and errors."""
+
+from apps.execution.brokers.alpaca.adapter import AlpacaBroker, stop_stream
+from apps.execution.brokers.alpaca.mapping import (
+    DuplicateClientOrderIdError,
+    order_from_alpaca,
+    translate_error,
+    update_from_alpaca,
+)
+
+__all__ = [
+    "AlpacaBroker",
+    "DuplicateClientOrderIdError",
+    "order_from_alpaca",
+    "stop_stream",
+    "translate_error",
+    "update_from_alpaca",
+]

@@ -1,0 +1,1 @@
+"""Where bars come from: Alpaca (historical REST + live WebSocket) and the replay of stored bars."""
