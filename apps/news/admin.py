@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from apps.core.admin_utils import ReadOnlyAdmin
 from apps.news.models import Article, ArticleSentiment, NewsSource
@@ -6,6 +8,25 @@ from apps.news.models import Article, ArticleSentiment, NewsSource
 
 @admin.register(NewsSource)
 class NewsSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    actions = ["poll_now", "reset_backoff"]
+
+    @admin.action(description="Poll now (queue a poll on the news queue, even if disabled)")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[NewsSource]) -> None:
+        from tasks.news import poll_source
+
+        for source in queryset:
+            poll_source.apply_async(args=(source.pk,), kwargs={"force": True})
+        self.message_user(
+            request, f"Queued {queryset.count()} poll(s) on the news queue.", messages.SUCCESS
+        )
+
+    @admin.action(description="Reset backoff and error state")
+    def reset_backoff(self, request: HttpRequest, queryset: QuerySet[NewsSource]) -> None:
+        from apps.news.services import source_reset_backoff
+
+        changed = source_reset_backoff(source_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Reset {changed} source(s).", messages.SUCCESS)
+
     list_display = (
         "name",
         "kind",
@@ -14,6 +35,7 @@ class NewsSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "last_success_at",
         "consecutive_errors",
         "backoff_until",
+        "last_error",
     )
     list_filter = ("kind", "enabled")
     list_editable = ("enabled", "poll_interval_s")
@@ -26,6 +48,7 @@ class NewsSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "consecutive_errors",
         "backoff_until",
         "last_error",
+        "cursor",
     )
 
 

@@ -22,7 +22,8 @@ STOCKNET_WINDOW = ("2015-10-01", "2015-12-31")
 
 
 def build_listings(shared: Path) -> int:
-    raw = json.loads(gzip.open(shared / "news/sec_edgar_samples/cik_map.json.gz").read())
+    with gzip.open(shared / "news/sec_edgar_samples/cik_map.json.gz") as fh:
+        raw = json.loads(fh.read())
     rows: dict[str, tuple[int, str]] = {}
     for entry in raw.values():
         ticker = str(entry["ticker"]).upper().strip()
@@ -44,7 +45,9 @@ def build_stocknet(shared: Path) -> int:
     for path in sorted((shared / "news/stocknet_tweets/tweets_text").glob("*.jsonl")):
         for line in path.open():
             row = json.loads(line)
-            created = datetime.strptime(row["created_at"], "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+            created = datetime.strptime(row["created_at"], "%a %b %d %H:%M:%S %z %Y").astimezone(
+                UTC
+            )
             # Retweets repeat another tweet's text; non-English tweets are out of the scorer's reach.
             if row["lang"] != "en" or row["text"].startswith("RT @") or row["id_str"] in seen:
                 continue

@@ -1,0 +1,1 @@
+"""News source adapters: one small module per kind behind :class:`base.NewsSourceAdapter`."""
