@@ -254,6 +254,8 @@ SENTIMENT_TIER2_COOLDOWN_S = env.float("SENTIMENT_TIER2_COOLDOWN_S", default=60.
 SENTIMENT_MODELS_DIR = Path(
     env.str("SENTIMENT_MODELS_DIR", default=str(DATA_DIR / "models" / "sentiment"))
 )
+# `make run` trains the offline model in the background when none exists (false: never).
+SENTIMENT_AUTO_TRAIN = env.bool("SENTIMENT_AUTO_TRAIN", default=True)
 SENTIMENT_ENGINE = env.str("SENTIMENT_ENGINE", default="onnx")  # trained model on CPU: onnx | torch
 SENTIMENT_FINBERT_INT8 = env.bool("SENTIMENT_FINBERT_INT8", default=True)  # CPU: torch dynamic int8
 SENTIMENT_THREADS = env.int("SENTIMENT_THREADS", default=0)  # 0 = library default
