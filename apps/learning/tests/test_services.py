@@ -18,6 +18,14 @@ from apps.strategies.models import Strategy, StrategyWeightHistory
 NAMES = ("mean_reversion", "momentum", "news_driven")
 
 
+# The seeded weights: 1/3 each, the rounding remainder on the first, summing to exactly 1.
+SEEDED = {
+    "momentum": D("0.33333334"),
+    "mean_reversion": D("0.33333333"),
+    "news_driven": D("0.33333333"),
+}
+
+
 def add_outcomes(n: int, *, seed: int = 0, start: int = 0):
     """``n`` outcomes where momentum is right more often than the others."""
     rng = random.Random(seed)
@@ -40,7 +48,7 @@ def test_cycle_waits_for_min_trades(strategies):
     report = learning_cycle_run()
     assert report.outcome == "no_eligible"
     assert not LearningCycle.objects.exists()
-    assert set(weights().values()) == {D("0.33333333")}
+    assert weights() == SEEDED
 
 
 def test_cycle_writes_the_audit_trail(strategies, django_capture_on_commit_callbacks):
@@ -87,7 +95,7 @@ def test_frozen_learning_keeps_weights(strategies):
     add_outcomes(30)
     learning_freeze(frozen=True, reason="investigating")
     assert learning_cycle_run().outcome == "frozen"
-    assert set(weights().values()) == {D("0.33333333")}
+    assert weights() == SEEDED
     learning_freeze(frozen=False)
     assert learning_cycle_run().outcome == "applied"
 
@@ -118,7 +126,7 @@ def test_reset_all_and_one(strategies):
     assert w["momentum"] == D("0.7") and sum(w.values()) == 1
     assert min(w.values()) >= D("0.05")
     weights_reset()
-    assert set(weights().values()) == {D("0.33333333")}
+    assert weights() == SEEDED
     assert LearningCycle.objects.filter(kind="reset").count() == 2
     assert audit_replay().ok
     with pytest.raises(ValueError):
@@ -157,7 +165,7 @@ def test_reset_weights_command(strategies):
     assert weights()["momentum"] == D("0.6")
     assert "sum 1.00000000" in out.getvalue()
     call_command("reset_weights", stdout=out)
-    assert set(weights().values()) == {D("0.33333333")}
+    assert weights() == SEEDED
     with pytest.raises(CommandError):
         call_command("reset_weights", "--to", "0.5")
     with pytest.raises(CommandError):
