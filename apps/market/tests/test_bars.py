@@ -23,6 +23,9 @@ from apps.market.services import bars_upsert, dataset_load, price_cache_set
 pytestmark = pytest.mark.django_db
 
 
+
+DEMO_SYMBOLS = "AAPL MSFT AMZN GOOGL GOOG NVDA JPM FB BAC XOM INTC WMT JNJ".split()
+
 def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
@@ -37,15 +40,8 @@ def bar(day: int, close: float, symbol: str = "TEST", **kw) -> Bar:
 def test_demo_dataset_loads_once(redis_conn):
     first = dataset_load(name="demo")
     count = MarketBar.objects.count()
-    assert {f.symbol for f in first if f.timeframe == "1Day"} == {
-        "AAPL",
-        "MSFT",
-        "AMZN",
-        "GOOGL",
-        "NVDA",
-        "JPM",
-    }
-    assert count == sum(f.rows for f in first) == 6 * 505
+    assert {f.symbol for f in first if f.timeframe == "1Day"} == set(DEMO_SYMBOLS)
+    assert count == sum(f.rows for f in first) == 12 * 1259 + 975  # GOOG listed 2014-03-27
     dataset_load(name="demo")
     assert MarketBar.objects.count() == count
     aapl = MarketBar.objects.get(symbol="AAPL", timeframe="1Day", time=utc(2017, 11, 24, 5))
@@ -113,14 +109,14 @@ def test_gaps_in_daily_and_minute_bars(redis_conn):
 
 def test_commands_load_check_and_replay(redis_conn, capsys):
     call_command("load_bars", "--dataset", "demo")
-    assert MarketBar.objects.filter(timeframe="1Day", symbol="AAPL").count() == 505
+    assert MarketBar.objects.filter(timeframe="1Day", symbol="AAPL").count() == 1259
     call_command("load_bars", "--dataset", "demo")  # idempotent
-    assert MarketBar.objects.filter(timeframe="1Day").count() == 6 * 505
+    assert MarketBar.objects.filter(timeframe="1Day").count() == 12 * 1259 + 975
     call_command("check_gaps", "AAPL", "--timeframe", "1Day")
     out = capsys.readouterr().out
     assert "AAPL   1Day: 0 missing" in out
     call_command("replay_bars", "AAPL,MSFT", "--timeframe", "1Day", "--quiet")
     out = capsys.readouterr().out
-    assert "replayed 1010 bars" in out
+    assert "replayed 2518 bars" in out
     last = MarketBar.objects.filter(symbol="MSFT").order_by("-time").first()
     assert last is not None and latest_price(symbol="MSFT") == last.close
