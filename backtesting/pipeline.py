@@ -1,0 +1,212 @@
+"""The live stage functions, as the backtester calls them.
+
+Nothing here re-implements a stage: strategies come from the live registry, decisions from the live
+ensemble (:func:`apps.strategies.ensemble.ensemble_combine`), credit from the live attribution
+(:mod:`apps.learning.attribution`), rewards and weight updates from the live learning maths. This
+module only adapts their inputs (whole arrays, in-memory outcome lists) to the engine's loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from apps.execution.risk import (
+    Holding,
+    Portfolio,
+    RiskConfig,
+    SignalInput,
+    TradingState,
+    order_intent,
+)
+from apps.learning.attribution import Contribution, attribution_compute
+from apps.learning.numbers import q8
+from apps.learning.reward import AttributedOutcome
+from apps.strategies.base import FloatArray, Strategy
+from apps.strategies.ensemble import EnsembleConfig, ensemble_combine
+from backtesting.config import StrategySpec
+from backtesting.reference import SmaCross
+
+log = logging.getLogger(__name__)
+
+# Strategies only the backtester knows (the parity/benchmark reference); the rest are live ones.
+LOCAL_STRATEGIES: dict[str, type[Strategy]] = {SmaCross.name: SmaCross}
+
+
+def strategies_build(specs: Sequence[StrategySpec]) -> dict[str, Strategy]:
+    """Instantiate the configured strategies through the live registry (or the local reference)."""
+    from apps.strategies.registry import strategy_build
+
+    out: dict[str, Strategy] = {}
+    for spec in specs:
+        local = LOCAL_STRATEGIES.get(spec.name)
+        out[spec.name] = (
+            local.from_params(dict(spec.params))
+            if local is not None
+            else strategy_build(spec.name, dict(spec.params))
+        )
+    return out
+
+
+def directions_compute(
+    scores: Mapping[str, FloatArray], weights: Mapping[str, float], config: EnsembleConfig
+) -> tuple[npt.NDArray[np.int8], FloatArray]:
+    """The live ensemble's decision (+1 long, 0 flat, -1 short) and strength on every bar."""
+    result = ensemble_combine(scores, weights, config)
+    return result.direction, result.strength
+
+
+def atr_series(
+    high: FloatArray, low: FloatArray, close: FloatArray, window: int = 14
+) -> FloatArray:
+    """Wilder's ATR at every bar, the series form of the live ``atr_last`` (NaN until
+    ``window`` true ranges exist): seeded with the mean of the first ``window`` true ranges, then
+    ``atr = (atr · (window − 1) + tr) / window``. Causal."""
+    import pandas as pd
+
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    if n <= window:
+        return out
+    prev = np.r_[close[0], close[:-1]]
+    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))[1:]
+    seeded = np.r_[tr[:window].mean(), tr[window:]]
+    out[window:] = pd.Series(seeded).ewm(alpha=1.0 / window, adjust=False).mean().to_numpy()
+    return out
+
+
+def risk_entry(
+    *,
+    ticker: str,
+    direction: int,
+    strength: float,
+    price: float,
+    atr: float | None,
+    equity: float,
+    cash: float,
+    holdings: Mapping[str, tuple[float, float]],
+    halted: bool,
+    config: RiskConfig,
+) -> tuple[int, float | None, str]:
+    """The live risk manager's entry decision: (whole shares, stop price, reason); 0 shares
+    when it declines."""
+    portfolio = Portfolio(
+        equity=equity,
+        cash=cash,
+        holdings={t: Holding(qty=q, price=p) for t, (q, p) in holdings.items()},
+    )
+    decision = order_intent(
+        signal=SignalInput(
+            ticker=ticker,
+            direction=direction,
+            strength=strength,
+            price=price,
+            atr=atr if atr is not None and np.isfinite(atr) else None,
+        ),
+        portfolio=portfolio,
+        state=TradingState.HALTED if halted else TradingState.ACTIVE,
+        config=config,
+    )
+    intent = decision.intent
+    if intent is None or intent.purpose != "entry":
+        return 0, None, decision.reason
+    return intent.qty, intent.stop_price, decision.reason
+
+
+def contributions_at(
+    scores: Mapping[str, FloatArray], weights: Mapping[str, float], index: int
+) -> tuple[Contribution, ...]:
+    """Each strategy's part in the decision at bar ``index`` (NaN score = no opinion = 0)."""
+    out = []
+    for name in sorted(scores):
+        s = float(scores[name][index])
+        out.append(
+            Contribution(
+                strategy=name, score=s if np.isfinite(s) else 0.0, weight=float(weights[name])
+            )
+        )
+    return tuple(out)
+
+
+def shares_compute(*, direction: int, contributions: Sequence[Contribution]) -> dict[str, float]:
+    """Signed credit shares of a trade (live attribution)."""
+    return attribution_compute(
+        direction="long" if direction > 0 else "short", contributions=contributions
+    )
+
+
+@dataclass
+class WeightChange:
+    at: datetime
+    weights: dict[str, float]
+    reason: str
+    rewards: dict[str, float] = field(default_factory=dict)
+
+
+class Learner:
+    """In-memory learning with the live maths: the attributed outcomes of closed trades, oldest
+    first, and after each close one :func:`apps.learning.engine.learning_step` (rewards, then the
+    guarded weight update). Weights are the live 8-decimal Decimals, handed to the ensemble as
+    floats."""
+
+    def __init__(self, *, weights: Mapping[str, float], params: Mapping[str, Any]) -> None:
+        from apps.learning.engine import LearningConfig
+
+        defaults = LearningConfig().to_dict()
+        merged = {k: {**defaults[k], **dict(params.get(k) or {})} for k in ("reward", "update")}
+        self.config = LearningConfig.from_dict(merged)
+        total = sum(weights.values()) or 1.0
+        self.weights: dict[str, Decimal] = _weights_decimal(
+            {n: w / total for n, w in weights.items()}
+        )
+        self.outcomes: list[AttributedOutcome] = []
+        self.counts: dict[str, int] = {}
+
+    def float_weights(self) -> dict[str, float]:
+        return {n: float(w) for n, w in self.weights.items()}
+
+    def observe(
+        self, *, roi: float, shares: Mapping[str, float], closed_at: datetime
+    ) -> WeightChange | None:
+        """Record one closed trade; return the new weights when the update moved any."""
+        from apps.learning.engine import learning_step
+
+        self.outcomes.append(AttributedOutcome(roi=roi, shares=dict(shares), closed_at=closed_at))
+        for name, share in shares.items():
+            if share != 0.0:
+                self.counts[name] = self.counts.get(name, 0) + 1
+        step = learning_step(
+            weights=self.weights,
+            outcomes=self.outcomes,
+            config=self.config,
+            trade_counts=self.counts,
+        )
+        new = step.update.weights
+        if new == self.weights:
+            return None
+        self.weights = dict(new)
+        reasons = [
+            f"{c.strategy}: {step.reason(c, self.config.reward.kind)}" for c in step.update.changes
+        ]
+        return WeightChange(
+            at=closed_at,
+            weights=self.float_weights(),
+            reason="; ".join(reasons)[:500],
+            rewards={n: float(r) for n, r in step.rewards.items()},
+        )
+
+
+def _weights_decimal(weights: Mapping[str, float]) -> dict[str, Decimal]:
+    """Floats to 8-decimal weights summing to exactly 1 (the remainder goes to the first name)."""
+    names = sorted(weights)
+    out = {n: q8(Decimal(repr(float(weights[n])))) for n in names}
+    if names:
+        out[names[0]] += Decimal(1) - sum(out.values(), Decimal(0))
+    return out
