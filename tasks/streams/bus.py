@@ -115,8 +115,12 @@ class OutMessage:
     trace: dict[str, str]
 
     def as_json(self) -> dict[str, Any]:
-        return {"stream": self.stream, "event_id": self.event_id, "payload": self.payload,
-                "trace": self.trace}
+        return {
+            "stream": self.stream,
+            "event_id": self.event_id,
+            "payload": self.payload,
+            "trace": self.trace,
+        }
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> OutMessage:

@@ -173,7 +173,9 @@ class StreamConsumer:
         deliveries = []
         for mid_raw, raw in entries:
             fields = bus.raw_fields(raw)
-            d = Delivery(message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields)
+            d = Delivery(
+                message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields
+            )
             try:
                 uuid.UUID(d.event_id)
                 d.message = codec.loads(fields.get(bus.F_BODY, ""))
@@ -229,8 +231,9 @@ class StreamConsumer:
             bus.xadd_messages(outputs)
         except redis.exceptions.RedisError as exc:
             # Not acknowledged: the messages are reclaimed later and their outputs re-sent.
-            log.warning("bus: %s could not publish outputs; will retry via reclaim: %s",
-                        self.group, exc)
+            log.warning(
+                "bus: %s could not publish outputs; will retry via reclaim: %s", self.group, exc
+            )
             return
         # Committed and forwarded. Acknowledge what is done -- never what failed.
         ack_ids = [d.message_id for d in ok + dupes]
@@ -281,7 +284,10 @@ class StreamConsumer:
                     d.error = f"{type(exc).__name__}: {exc}"
                     log.warning(
                         "bus: %s failed on %s (%s): %s",
-                        self.group, d.message_id, d.event_id, d.error,
+                        self.group,
+                        d.message_id,
+                        d.event_id,
+                        d.error,
                     )
                     self._remember_error(d.message_id, traceback.format_exc())
                     failed.append(d)

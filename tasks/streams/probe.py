@@ -87,7 +87,9 @@ class _PingStage(StreamConsumer):
         if not crash_now:
             return
         # Crash faults fire once per event, then the redelivery succeeds.
-        if not self.redis.set(f"bus:fault:{self.group}:{delivery.event_id}", b"1", nx=True, ex=3600):
+        if not self.redis.set(
+            f"bus:fault:{self.group}:{delivery.event_id}", b"1", nx=True, ex=3600
+        ):
             return
         if before_commit:
             os._exit(137)
