@@ -57,7 +57,7 @@ bench: install
 
 lock:
 	rm -rf /tmp/tradebot-lock && $(PYTHON) -m venv /tmp/tradebot-lock
-	/tmp/tradebot-lock/bin/pip install -qq -r requirements/dev.txt
+	/tmp/tradebot-lock/bin/pip install -qq -r requirements/bench.txt
 	{ echo "# Full lock of every transitive dependency (Python 3.11). Regenerate: make lock"; \
 	  /tmp/tradebot-lock/bin/pip freeze --all --exclude pip | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'; } \
 	  > requirements/constraints.txt
