@@ -84,6 +84,15 @@ SCHEDULE: list[Entry] = [
         description="Counts sessions missing from stored daily bars (tradebot_market_missing_bars).",
     ),
     Entry(
+        name="signals: decide on new bars",
+        task="signals.scan",
+        every_s=60,
+        queue=Queue.SIGNALS,
+        expires_s=55,
+        description="A signal at the close of each traded symbol's newest complete bar (once per "
+        "bar); the simulated broker sees the bar first.",
+    ),
+    Entry(
         name="execution: reconcile with the broker",
         task="execution.reconcile",
         every_s=60,

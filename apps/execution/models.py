@@ -18,6 +18,12 @@ class TradingControl(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     reason = models.CharField(max_length=300, blank=True)
     changed_at = models.DateTimeField(auto_now=True)
+    # Which account this row controls: pk=1 is the live bot; the replay command uses its own row.
+    label = models.CharField(max_length=30, default="live", blank=True)
+    # Reference points of the loss limits (reset by `manage.py trading reset`).
+    peak_equity = money_field(null=True, blank=True, help_text="high-water mark of equity")
+    day_start_equity = money_field(null=True, blank=True, help_text="equity at the day's start")
+    day = models.DateField(null=True, blank=True, help_text="trading day of day_start_equity")
 
     class Meta:
         db_table = "trading_control"

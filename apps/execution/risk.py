@@ -38,6 +38,7 @@ class RiskConfig:
     stop_mode: str = "atr"  # "atr" | "fixed"
     stop_pct: float = 0.05  # fixed stop distance, and the fallback when ATR is unknown
     atr_mult: float = 2.0
+    min_stop_pct: float = 0.005  # a stop is never closer than this (a tiny ATR must not size huge)
     stop_order_type: str = "stop"  # "stop" | "trailing_stop"
     daily_loss_limit_pct: float = 0.03
     max_drawdown_pct: float = 0.10
@@ -50,7 +51,7 @@ class RiskConfig:
         if self.stop_mode not in {"atr", "fixed"}:
             raise ValueError(f"stop_mode must be 'atr' or 'fixed', not {self.stop_mode!r}")
         if self.stop_order_type not in {"stop", "trailing_stop"}:
-            raise ValueError(f"stop_order_type must be 'stop' or 'trailing_stop'")
+            raise ValueError("stop_order_type must be 'stop' or 'trailing_stop'")
         for name in ("max_position_pct", "max_exposure_pct", "stop_pct", "risk_per_trade"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1]")
@@ -120,9 +121,10 @@ class LimitBreach:
 
 def stop_distance(price: float, atr: float | None, config: RiskConfig) -> float:
     """Distance from entry to the protective stop, in price units (> 0)."""
+    floor = config.min_stop_pct * price
     if config.stop_mode == "atr" and atr is not None and math.isfinite(atr) and atr > 0:
-        return config.atr_mult * atr
-    return config.stop_pct * price
+        return max(config.atr_mult * atr, floor)
+    return max(config.stop_pct * price, floor)
 
 
 def stop_price(side: str, entry: float, atr: float | None, config: RiskConfig) -> float:
@@ -147,7 +149,9 @@ def position_size(
     worst = price * (1.0 + config.fill_buffer)
     equity = portfolio.equity
     caps = {
-        "risk": equity * config.risk_per_trade * signal.strength
+        "risk": equity
+        * config.risk_per_trade
+        * signal.strength
         / stop_distance(price, signal.atr, config),
         "max_position_pct": config.max_position_pct * equity / worst,
         "max_exposure_pct": max(config.max_exposure_pct * equity - portfolio.gross_exposure, 0.0)
@@ -156,7 +160,7 @@ def position_size(
     if signal.direction == LONG:
         caps["cash"] = max(portfolio.cash, 0.0) / worst
     binding = min(caps, key=lambda k: caps[k])
-    return int(math.floor(caps[binding] + 1e-9)), binding
+    return math.floor(caps[binding] + 1e-9), binding
 
 
 def limits_check(portfolio: Portfolio, config: RiskConfig) -> LimitBreach | None:
@@ -220,7 +224,12 @@ def order_intent(
         trail = round(100.0 * abs(signal.price - stop) / signal.price, 4)
     return RiskDecision(
         OrderIntent(
-            signal.ticker, side, qty, "entry", stop_price=round(stop, 4), trail_percent=trail,
+            signal.ticker,
+            side,
+            qty,
+            "entry",
+            stop_price=round(stop, 4),
+            trail_percent=trail,
             reason=f"entry sized by {binding}",
         ),
         f"entry sized by {binding}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -103,14 +104,23 @@ class Strategy(ABC):
         return 0
 
 
-def guarded_scores(strategy: Strategy, frame: MarketFrame) -> FloatArray:
-    """Run a strategy so that one failing strategy cannot stop the others (it scores NaN)."""
+def guarded_scores(
+    strategy: Strategy,
+    frame: MarketFrame,
+    on_error: Callable[[Strategy, BaseException], None] | None = None,
+) -> FloatArray:
+    """Run a strategy so that one failing strategy cannot stop the others (it scores NaN).
+
+    ``on_error`` (optional) is told about the failure, e.g. to count it in a metric.
+    """
     try:
         out = np.asarray(strategy.scores(frame), dtype=np.float64)
         if out.shape != (len(frame),):
             raise ValueError(f"scores shape {out.shape} != ({len(frame)},)")
         return np.clip(out, -1.0, 1.0)
-    except Exception:  # noqa: BLE001 - isolate strategy failures
+    except Exception as exc:
+        if on_error is not None:
+            on_error(strategy, exc)
         log.exception(
             "strategy %s v%s failed on %s; scoring NaN",
             strategy.name,

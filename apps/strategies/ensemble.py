@@ -46,7 +46,9 @@ class EnsembleResult:
 
     def at(self, index: int) -> Decision:
         d = int(self.direction[index])
-        direction = Direction.LONG if d == LONG else Direction.SHORT if d == SHORT else Direction.FLAT
+        direction = (
+            Direction.LONG if d == LONG else Direction.SHORT if d == SHORT else Direction.FLAT
+        )
         c = float(self.combined[index])
         return Decision(
             direction=direction,

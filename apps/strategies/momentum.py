@@ -49,9 +49,7 @@ class Momentum(Strategy):
         log_ret = np.log(close).diff()
         vol = log_ret.rolling(c.vol_window, min_periods=c.vol_window).std().to_numpy()
         macd_hist = (
-            MACD(
-                close, window_slow=c.macd_slow, window_fast=c.macd_fast, window_sign=c.macd_signal
-            )
+            MACD(close, window_slow=c.macd_slow, window_fast=c.macd_fast, window_sign=c.macd_signal)
             .macd_diff()
             .to_numpy()
         )

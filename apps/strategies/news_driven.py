@@ -38,7 +38,9 @@ def sentiment_aggregate(frame: MarketFrame, config: NewsDrivenConfig) -> Sentime
     """
     n = len(frame)
     s = frame.sentiment
-    keep = np.isfinite(s.score) & np.isfinite(s.confidence) & (s.confidence >= config.min_confidence)
+    keep = (
+        np.isfinite(s.score) & np.isfinite(s.confidence) & (s.confidence >= config.min_confidence)
+    )
     v = s.visible_at[keep]
     score = s.score[keep]
     conf = s.confidence[keep]
@@ -60,7 +62,11 @@ def sentiment_aggregate(frame: MarketFrame, config: NewsDrivenConfig) -> Sentime
     wscore = np.bincount(bar_idx, weights=w * score[item_idx], minlength=n)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(wsum > 0, wscore / wsum, np.nan)
-    return SentimentAggregate(mean, wsum, counts.astype(np.float64))
+    return SentimentAggregate(
+        np.asarray(mean, dtype=np.float64),
+        np.asarray(wsum, dtype=np.float64),
+        counts.astype(np.float64),
+    )
 
 
 class NewsDriven(Strategy):

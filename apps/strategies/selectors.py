@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from django.db.models import F
@@ -17,28 +17,29 @@ def _ns(values: list[datetime]) -> np.ndarray:
 
 
 def bars_frame_upto(*, ticker: str, timeframe: str, at: datetime, limit: int) -> MarketFrame:
-    """The last ``limit`` bars of ``ticker`` with ``time <= at``, oldest first (no sentiment).
+    """The last ``limit`` bars of ``ticker`` that are *complete* at ``at``, oldest first.
 
-    Reads ``market_data`` directly (one indexed range scan on (symbol, timeframe, -time)).
+    Bars are stamped with their open time (daily: midnight New York), so a bar with
+    ``time <= at`` may still be forming at ``at``; it is dropped unless it was visible (closed)
+    by then, which keeps intraday news-triggered decisions free of look-ahead.
     """
-    from apps.market.models import MarketBar
+    from apps.market.contracts import Bar
+    from apps.market.selectors import bars_frame
+    from apps.market.sources.replay import bar_visible_at
 
-    rows = list(
-        MarketBar.objects.filter(symbol=ticker, timeframe=timeframe, time__lte=at)
-        .order_by("-time")
-        .values_list("time", "open", "high", "low", "close", "volume")[:limit]
-    )
-    rows.reverse()
-    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], [], []]
-    as_f = lambda xs: np.array([float(x) for x in xs], dtype=np.float64)  # noqa: E731
-    return MarketFrame(
-        ticker=ticker,
-        time=_ns(list(cols[0])),
-        open=as_f(cols[1]),
-        high=as_f(cols[2]),
-        low=as_f(cols[3]),
-        close=as_f(cols[4]),
-        volume=as_f(cols[5]),
+    frame = bars_frame(symbol=ticker, timeframe=timeframe, end=at, lookback=limit)
+    n = len(frame)
+    if n:
+        last = _dt(int(frame.time[-1]))
+        probe = Bar(ticker, timeframe, last, 0.0, 0.0, 0.0, 0.0, 0.0)
+        if bar_visible_at(probe) > at:
+            frame = frame.upto(n - 2) if n > 1 else frame.upto(-1)
+    return frame
+
+
+def _dt(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(
+        microsecond=(ns // 1000) % 1_000_000
     )
 
 

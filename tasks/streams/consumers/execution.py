@@ -1,13 +1,32 @@
-"""The execution stage's consumer of ``signals:generated``: risk, then (at most) one order."""
+"""The execution stage's consumer of ``signals:generated``: risk, then (at most) one order.
+
+In the batch transaction the consumer only *decides* and *claims* (a NEW trade row with the
+signal's deterministic client order id, committed with the message's receipt). The orders are
+sent after the commit: an order never reaches the broker without a committed local row, so a
+worker killed between the broker's answer and recording it leaves a NEW row that the next sync
+or reconciliation resolves by client id, never a second order.
+"""
 
 from __future__ import annotations
 
-from apps.execution.services import ExecutionContext, SignalView, context_live, signal_execute
+import logging
+
+from apps.execution.brokers.base import BrokerError
+from apps.execution.models import Trade
+from apps.execution.services import (
+    ExecutionContext,
+    SignalView,
+    context_live,
+    signal_decide,
+    trade_send,
+)
 from apps.strategies.contracts import SignalEvent
 from tasks.queues import Queue
 from tasks.streams.consumer import Delivery, StreamConsumer
 from tasks.streams.names import Stream
 from tasks.streams.registry import register
+
+log = logging.getLogger(__name__)
 
 
 @register
@@ -16,17 +35,24 @@ class ExecutionConsumer(StreamConsumer):
     group = "execution"
     queue = Queue.EXECUTION.value
 
-    _ctx: ExecutionContext | None = None
+    def __init__(self, consumer_name: str | None = None) -> None:
+        super().__init__(consumer_name)
+        self._ctx: ExecutionContext | None = None
+        self._claimed: dict[str, int] = {}  # message id -> claimed trade id
+
+    @property
+    def ctx(self) -> ExecutionContext:
+        if self._ctx is None:
+            self._ctx = context_live()
+        return self._ctx
 
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
         if not isinstance(event, SignalEvent):
             raise TypeError(f"expected SignalEvent, got {type(event).__name__}")
-        if self._ctx is None:
-            self._ctx = context_live()
         dominant = max(event.contributions, key=lambda c: abs(c.score * c.weight), default=None)
-        signal_execute(
-            self._ctx,
+        trade = signal_decide(
+            self.ctx,
             signal=SignalView(
                 signal_id=event.signal_id,
                 ticker=event.ticker,
@@ -37,3 +63,15 @@ class ExecutionConsumer(StreamConsumer):
                 strategy=dominant.strategy if dominant else "",
             ),
         )
+        if trade is not None:
+            self._claimed[delivery.message_id] = trade.pk
+
+    def after_commit(self, deliveries: list[Delivery]) -> None:
+        for d in deliveries:
+            trade_id = self._claimed.pop(d.message_id, None)
+            if trade_id is None:
+                continue
+            try:
+                trade_send(self.ctx, trade=Trade.objects.get(pk=trade_id))
+            except BrokerError as exc:  # the claim stays NEW; execution.sync_orders retries it
+                log.warning("order for trade %s not sent now (%s); sync will retry", trade_id, exc)

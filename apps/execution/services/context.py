@@ -1,0 +1,70 @@
+"""Which broker, which account rows and which risk settings a call of the execution services uses.
+
+Live: the configured broker, ``TradingControl`` pk=1, publishing to ``trades:executed``.
+The replay command: its own simulated broker, its own ``TradingControl`` row and broker label,
+and (by default) nothing published, so replayed trades never reach the live consumers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.execution.brokers.base import Broker
+from apps.execution.risk import RiskConfig
+
+LIVE_CONTROL_PK = 1
+
+
+def risk_config_from_settings() -> RiskConfig:
+    return RiskConfig(
+        risk_per_trade=settings.RISK_PER_TRADE,
+        max_position_pct=settings.RISK_MAX_POSITION_PCT,
+        max_exposure_pct=settings.RISK_MAX_EXPOSURE_PCT,
+        max_open_positions=settings.RISK_MAX_OPEN_POSITIONS,
+        stop_mode=settings.RISK_STOP_MODE,
+        stop_pct=settings.RISK_STOP_PCT,
+        atr_mult=settings.RISK_ATR_MULT,
+        stop_order_type=settings.RISK_STOP_ORDER_TYPE,
+        daily_loss_limit_pct=settings.RISK_DAILY_LOSS_PCT,
+        max_drawdown_pct=settings.RISK_MAX_DRAWDOWN_PCT,
+        allow_short=settings.RISK_ALLOW_SHORT,
+    )
+
+
+@dataclass
+class ExecutionContext:
+    broker: Broker
+    label: str  # Trade.broker / Position.broker of this account
+    control_pk: int = LIVE_CONTROL_PK
+    publish: bool = True  # publish TradeEvents to trades:executed
+    risk: RiskConfig = field(default_factory=risk_config_from_settings)
+    clock: Callable[[], datetime] = timezone.now  # the replay passes its simulated clock
+
+
+def broker_default() -> Broker:
+    """The configured broker. The simulated one keeps its state in Redis (survives restarts)."""
+    kind = settings.BROKER_KIND
+    if kind == "simulated":
+        from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
+        from apps.execution.costs import commission_parse, slippage_parse
+        from tasks.streams.bus import redis_client
+
+        return SimulatedBroker(
+            store=RedisStore(redis_client(), key="simbroker:default"),
+            initial_cash=settings.SIM_INITIAL_CASH,
+            commission=commission_parse(settings.SIM_COMMISSION),
+            slippage=slippage_parse(settings.SIM_SLIPPAGE),
+        )
+    from apps.execution.brokers.registry import make_broker
+
+    return make_broker(kind)
+
+
+def context_live(broker: Broker | None = None) -> ExecutionContext:
+    b = broker if broker is not None else broker_default()
+    return ExecutionContext(broker=b, label=b.kind or settings.BROKER_KIND)
