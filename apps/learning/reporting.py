@@ -62,12 +62,10 @@ def strategy_metrics_record(*, now: datetime | None = None) -> list[StrategyMetr
 
 
 def _figures_from_broker(kind: str) -> PortfolioFigures:
-    from apps.execution.brokers.registry import make_broker
+    from apps.execution.services import broker_default
 
-    broker = make_broker(kind)
-    if type(getattr(broker, "store", None)).__name__ == "MemoryStore":
-        # A fresh in-memory simulated broker knows nothing of the live account: our ledger does.
-        raise LookupError("the simulated broker has no persistent state here")
+    # The broker the bot trades on (the simulated one keeps its account in Redis).
+    broker = broker_default()
     account = broker.account()
     exposure = Decimal(0)
     for p in broker.positions():
@@ -99,7 +97,7 @@ def _figures_from_db(kind: str) -> PortfolioFigures:
 def portfolio_snapshot_record(*, now: datetime | None = None) -> PortfolioSnapshot:
     """Value, cash, exposure, daily P&L and drawdown of the configured broker's account.
 
-    The broker's own account (``make_broker(settings.BROKER_KIND)``) is preferred; when it cannot
+    The broker's own account (``broker_default()``) is preferred; when it cannot
     be reached or is not available the figures are computed from our trades and positions
     (degraded, logged, counted in ``tradebot_learning_snapshots_total{source="database"}``).
     """

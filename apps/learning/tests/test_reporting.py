@@ -106,8 +106,14 @@ def test_snapshot_from_the_broker_account(db, settings, monkeypatch):
     assert after == (before or 0) + 1
 
 
-def test_snapshot_falls_back_to_the_database(strategies, settings, caplog):
-    settings.BROKER_KIND = "simulated"  # a fresh in-memory simulated broker knows nothing: use DB
+def test_snapshot_falls_back_to_the_database(strategies, settings, caplog, monkeypatch):
+    import apps.execution.services as execution_services
+
+    def unreachable():
+        raise ConnectionError("broker unreachable")
+
+    settings.BROKER_KIND = "simulated"
+    monkeypatch.setattr(execution_services, "broker_default", unreachable)
     settings.PORTFOLIO_INITIAL_CASH = "10000"
     round_trip(ticker="AAPL", entry_px="100", exit_px="110", qty="10")  # +100 realised
     _, open_entry, exit_ = round_trip(ticker="MSFT", entry_px="50", exit_px="50", qty="20")
