@@ -64,11 +64,27 @@ class WorkerProcess:
         self.log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "tradebot", "worker", "-P", "solo",
-                "-Q", ",".join(self.queues), "-n", f"{self.name}@%h", "--without-heartbeat",
-                "--without-gossip", "--without-mingle", "--loglevel=INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tradebot",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                ",".join(self.queues),
+                "-n",
+                f"{self.name}@%h",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
             ],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         return self
 

@@ -14,7 +14,9 @@ def setup_django(db_name: str = "tradebot_bench") -> None:
         os.environ["DATABASE_URL"] = f"{base}/{db_name}"
         import psycopg
 
-        with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        with psycopg.connect(
+            admin_url.replace("postgres://", "postgresql://"), autocommit=True
+        ) as c:
             if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [db_name]).fetchone():
                 c.execute(f'CREATE DATABASE "{db_name}"')
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")

@@ -34,10 +34,28 @@ def start_workers(queues: list[str]) -> list[subprocess.Popen[bytes]]:
     for i, queue in enumerate(queues):
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "tradebot", "worker", "-P", "solo",
-                 "-Q", queue, "-n", f"bench{i}@%h", "--without-heartbeat", "--without-gossip",
-                 "--without-mingle", "--loglevel=WARNING"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tradebot",
+                    "worker",
+                    "-P",
+                    "solo",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"bench{i}@%h",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         )
     return procs
@@ -119,7 +137,8 @@ def raw_streams_round_trip(n: int = 3000) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument(
-        "--queues", default="news,sentiment,signals,execution",
+        "--queues",
+        default="news,sentiment,signals,execution",
         help="queues of the 4 probe stages; one worker is started per distinct queue",
     )
     ap.add_argument("--seconds", type=float, default=10)
@@ -158,9 +177,11 @@ def main() -> None:
         for p in procs:
             p.wait(20)
 
-    print(f"\nbus benchmark ({len(queues)} solo workers on {','.join(queues)}, Redis "
-          f"{r.info()['redis_version']}, PostgreSQL, {os.cpu_count()} cores, "
-          f"drain linger {os.environ.get('BUS_DRAIN_LINGER_MS', '200')} ms)")
+    print(
+        f"\nbus benchmark ({len(queues)} solo workers on {','.join(queues)}, Redis "
+        f"{r.info()['redis_version']}, PostgreSQL, {os.cpu_count()} cores, "
+        f"drain linger {os.environ.get('BUS_DRAIN_LINGER_MS', '200')} ms)"
+    )
     print(f"{'measurement':58} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'msg/s':>8}")
     rows = [
         ("raw Streams round trip (XADD/XREADGROUP/XACK, floor)", raw, None),
@@ -168,10 +189,14 @@ def main() -> None:
         (f"4-stage chain, steady {args.chain_rate:.0f} chains/s", chain, None),
     ]
     for name, vals, _ in rows:
-        print(f"{name:58} {len(vals):6d} {statistics.median(vals):8.2f} {pct(vals, 0.99):8.2f} "
-              f"{'':>8}")
-    print(f"{'one hop with commit, saturation (publish batches of 500)':58} {args.saturate:6d} "
-          f"{'':>8} {'':>8} {sat:8.0f}")
+        print(
+            f"{name:58} {len(vals):6d} {statistics.median(vals):8.2f} {pct(vals, 0.99):8.2f} "
+            f"{'':>8}"
+        )
+    print(
+        f"{'one hop with commit, saturation (publish batches of 500)':58} {args.saturate:6d} "
+        f"{'':>8} {'':>8} {sat:8.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,13 @@ def ensure_postgres(root: Path) -> dict[str, str]:
 
 def describe_postgres(root: Path) -> dict[str, str]:
     """Connection settings of the embedded PostgreSQL without starting it."""
-    return {"NAME": EMBEDDED_DB_NAME, "USER": "postgres", "PASSWORD": "",
-            "HOST": str(root / "postgres"), "PORT": ""}
+    return {
+        "NAME": EMBEDDED_DB_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": str(root / "postgres"),
+        "PORT": "",
+    }
 
 
 def _redis_ping(host: str, port: int) -> bool:
@@ -113,7 +118,10 @@ def ensure_redis(root: Path, port: int) -> str:
 
 def stop_all(root: Path, port: int) -> None:
     """Stop the embedded servers (``make stop``): SIGTERM to Redis, fast shutdown to PostgreSQL."""
-    for pidfile, sig in ((root / "redis" / "redis.pid", 15), (root / "postgres" / "postmaster.pid", 2)):
+    for pidfile, sig in (
+        (root / "redis" / "redis.pid", 15),
+        (root / "postgres" / "postmaster.pid", 2),
+    ):
         if not pidfile.is_file():
             continue
         try:

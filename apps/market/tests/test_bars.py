@@ -23,8 +23,22 @@ from apps.market.services import bars_upsert, dataset_load, price_cache_set
 pytestmark = pytest.mark.django_db
 
 
+DEMO_SYMBOLS = [
+    "AAPL",
+    "MSFT",
+    "AMZN",
+    "GOOGL",
+    "GOOG",
+    "NVDA",
+    "JPM",
+    "FB",
+    "BAC",
+    "XOM",
+    "INTC",
+    "WMT",
+    "JNJ",
+]
 
-DEMO_SYMBOLS = "AAPL MSFT AMZN GOOGL GOOG NVDA JPM FB BAC XOM INTC WMT JNJ".split()
 
 def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return datetime(y, mo, d, h, mi, tzinfo=UTC)
