@@ -7,7 +7,6 @@ from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from tasks.queues import Queue
 
@@ -15,7 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def _when(at: str | None) -> datetime:
-    return datetime.fromisoformat(at) if at else timezone.now()
+    from apps.market.selectors import market_now
+
+    return datetime.fromisoformat(at) if at else market_now()
 
 
 @shared_task(name="signals.generate", queue=Queue.SIGNALS.value, acks_late=True, ignore_result=True)
@@ -56,10 +57,11 @@ def scan() -> list[str]:
 
     The simulated broker sees the new bars first (its fills come before the new orders).
     """
+    from apps.market.selectors import market_now
     from apps.strategies.services import signals_scan
     from tasks.execution import market_tick
 
-    now = timezone.now()
+    now = market_now()  # the replay's clock when one drives the bot
     names: list[str] = list(settings.TRADING_SYMBOLS)
     market_tick.apply_async(args=(names, now.isoformat()), queue=Queue.EXECUTION.value)
     return signals_scan(symbols=names, now=now)

@@ -62,6 +62,7 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
         METRICS_PORT_BASE=str(min(metrics_base, 60000)),
         DJANGO_SETTINGS_MODULE="tradebot.settings.base",
         SENTIMENT_AUTO_TRAIN="false",  # training is tested in apps/sentiment; too slow here
+        REPLAY_SPEED="86400",  # one simulated day per second
     )
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -107,6 +108,12 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
         while count("SELECT count(*) FROM article_sentiments") == 0:
             assert time.monotonic() < deadline, "no article was scored"
             time.sleep(1)
+        # The replay drives the market clock: signals are made and the simulated broker fills.
+        deadline = time.monotonic() + 180
+        while count("SELECT count(*) FROM trades WHERE status = 'filled'") == 0:
+            assert time.monotonic() < deadline, "no order was filled"
+            time.sleep(2)
+        assert count("SELECT count(*) FROM signals") > 0
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

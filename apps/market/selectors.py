@@ -109,6 +109,19 @@ def latest_price(*, symbol: str) -> Decimal | None:
     return None if point is None else point.price
 
 
+def market_now() -> datetime:
+    """Market time: the replay's simulated clock while a replay drives the bot, else wall time."""
+    from django.utils import timezone
+
+    from apps.market.services import REPLAY_NOW_KEY
+    from tasks.streams.bus import redis_client
+
+    raw = redis_client().get(REPLAY_NOW_KEY)
+    if raw:
+        return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw))
+    return timezone.now()
+
+
 def bars_symbols(*, timeframe: str | None = None) -> list[str]:
     qs = MarketBar.objects.all()
     if timeframe:

@@ -79,7 +79,11 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            **(embedded.describe_postgres(DATA_DIR) if _NO_EMBED else embedded.ensure_postgres(DATA_DIR)),
+            **(
+                embedded.describe_postgres(DATA_DIR)
+                if _NO_EMBED
+                else embedded.ensure_postgres(DATA_DIR)
+            ),
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -198,7 +202,8 @@ ALPACA_RETRY_BUDGET_S = env.float("ALPACA_RETRY_BUDGET_S", default=60.0)  # 429 
 TRADING_ALLOW_EXTENDED_HOURS = env.bool("TRADING_ALLOW_EXTENDED_HOURS", default=False)
 MARKET_CALENDAR = env.str("MARKET_CALENDAR", default="XNYS")
 MARKET_PRICE_TTL_S = env.int("MARKET_PRICE_TTL_S", default=7 * 24 * 3600)  # latest-price cache
-TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "GOOGL", "NVDA"])
+# Default universe: the tickers the bundled bars and news (2015 Q4) both cover.
+TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "GOOG", "FB"])
 # Signals (apps/strategies): the bars the strategies read, the ensemble's thresholds.
 SIGNALS_TIMEFRAME = env.str("SIGNALS_TIMEFRAME", default="1Day")
 SIGNALS_LOOKBACK_BARS = env.int("SIGNALS_LOOKBACK_BARS", default=200)
@@ -249,7 +254,9 @@ OLLAMA_HOST = env.str("OLLAMA_HOST", default="")
 OLLAMA_MODEL = env.str("OLLAMA_MODEL", default="llama3")
 SENTIMENT_TIER2_THRESHOLD = env.float("SENTIMENT_TIER2_THRESHOLD", default=0.6)
 SENTIMENT_TIER2_TIMEOUT_S = env.float("SENTIMENT_TIER2_TIMEOUT_S", default=10.0)
-SENTIMENT_TIER2_COOLDOWN_S = env.float("SENTIMENT_TIER2_COOLDOWN_S", default=60.0)  # after Ollama fails
+SENTIMENT_TIER2_COOLDOWN_S = env.float(
+    "SENTIMENT_TIER2_COOLDOWN_S", default=60.0
+)  # after Ollama fails
 # Where manage.py train_sentiment writes the compact offline model (versioned dirs + LATEST pointer).
 SENTIMENT_MODELS_DIR = Path(
     env.str("SENTIMENT_MODELS_DIR", default=str(DATA_DIR / "models" / "sentiment"))
