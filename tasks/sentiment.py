@@ -7,7 +7,9 @@ from celery import shared_task
 from tasks.queues import Queue
 
 
-@shared_task(name="sentiment.rescore", queue=Queue.SENTIMENT.value, acks_late=True, ignore_result=True)
+@shared_task(
+    name="sentiment.rescore", queue=Queue.SENTIMENT.value, acks_late=True, ignore_result=True
+)
 def rescore(article_id: int) -> str:
     """Score a stored article again with the current scorer (e.g. after a better model arrived)."""
     from apps.sentiment.services import article_rescore

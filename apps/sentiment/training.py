@@ -168,7 +168,9 @@ def _predict(model: Any, encoded: list[list[int]], pad_id: int, batch_size: int 
     return [preds[i] for i in range(len(encoded))]
 
 
-def train(config: TrainConfig, *, on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+def train(
+    config: TrainConfig, *, on_step: Callable[[int, float], None] | None = None
+) -> TrainResult:
     """Fine-tune, evaluate on the held-out split, save, export int8 ONNX, point LATEST at it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local: never try the hub
     import torch
@@ -248,7 +250,9 @@ def train(config: TrainConfig, *, on_step: Callable[[int, float], None] | None =
                 on_step(step, float(loss.item()))
     bar.close()
 
-    accuracy, macro_f1 = metrics_compute([lab for _, lab in valid_rows], _predict(model, x_valid, pad_id))
+    accuracy, macro_f1 = metrics_compute(
+        [lab for _, lab in valid_rows], _predict(model, x_valid, pad_id)
+    )
     version = version_new()
     model_dir = config.out_root / version
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -256,7 +260,9 @@ def train(config: TrainConfig, *, on_step: Callable[[int, float], None] | None =
     tokenizer.save_pretrained(model_dir)
     onnx_path = None
     if config.export_onnx:
-        fp32 = onnx_export(model, tokenizer, model_dir / ONNX_FP32_FILE, max_length=config.max_length)
+        fp32 = onnx_export(
+            model, tokenizer, model_dir / ONNX_FP32_FILE, max_length=config.max_length
+        )
         onnx_path = onnx_quantize(fp32, model_dir / ONNX_FILE)
     seconds = time.monotonic() - started
     meta = {

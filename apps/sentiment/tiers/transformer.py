@@ -43,6 +43,23 @@ def _offline_if_local(source: str) -> bool:
     return local
 
 
+def _length_sorted(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Normalised texts sorted by length (batches pad to their longest item: less padding)."""
+    cleaned = [text_normalise(t) for t in texts]
+    order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
+    return [cleaned[i] for i in order], order
+
+
+def _unsorted(chunks: list[np.ndarray], order: list[int]) -> np.ndarray:
+    """Logits back in the caller's order."""
+    if not chunks:
+        return np.zeros((0, 3))
+    stacked = np.concatenate(chunks)
+    out = np.empty_like(stacked)
+    out[order] = stacked
+    return out
+
+
 def torch_device(prefer: str | None = None) -> str:
     import torch
 
@@ -104,18 +121,18 @@ class TransformerScorer:
         import torch
 
         out: list[np.ndarray] = []
+        cleaned, order = _length_sorted(texts)
         with torch.inference_mode():
-            for i in range(0, len(texts), self.batch_size):
-                chunk = [text_normalise(t) for t in texts[i : i + self.batch_size]]
+            for i in range(0, len(cleaned), self.batch_size):
                 enc = self.tokenizer(
-                    chunk,
+                    cleaned[i : i + self.batch_size],
                     padding=True,
                     truncation=True,
                     max_length=self.max_length,
                     return_tensors="pt",
                 ).to(self.device)
                 out.append(self.model(**enc).logits.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 3))
+        return _unsorted(out, order)
 
     def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
         return scores_from_logits(self.logits(texts), self.order) if texts else []
@@ -161,14 +178,20 @@ class OnnxScorer:
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         out: list[np.ndarray] = []
-        for i in range(0, len(texts), self.batch_size):
-            chunk = [text_normalise(t) for t in texts[i : i + self.batch_size]]
+        cleaned, order = _length_sorted(texts)
+        for i in range(0, len(cleaned), self.batch_size):
             enc = self.tokenizer(
-                chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="np"
+                cleaned[i : i + self.batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
             )
-            feed = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names}
+            feed = {
+                k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names
+            }
             out.append(np.asarray(self.session.run(["logits"], feed)[0]))
-        return np.concatenate(out) if out else np.zeros((0, 3))
+        return _unsorted(out, order)
 
     def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
         return scores_from_logits(self.logits(texts), self.order) if texts else []

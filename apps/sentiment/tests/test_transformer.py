@@ -1,0 +1,82 @@
+"""The transformer tier loads real model dirs (a tiny BERT built from config) through its real code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apps.sentiment.tests.conftest import tiny_classifier_save
+from apps.sentiment.tiers.transformer import (
+    OnnxScorer,
+    TransformerScorer,
+    onnx_export,
+    onnx_quantize,
+    tokenizer_load,
+)
+
+TEXTS = ["Apple profit rises on strong iPhone sales", "Shares fall", "", "$TSLA https://t.co/x"]
+
+
+def test_tokenizer_knows_real_words(tiny_model_dir):
+    tok = tokenizer_load(str(tiny_model_dir))
+    ids = tok("profit rose")["input_ids"]
+    assert tok.unk_token_id not in ids
+    assert tok.convert_ids_to_tokens(ids) == ["[CLS]", "profit", "rose", "[SEP]"]
+
+
+def test_torch_scorer_scores_a_batch(tiny_model_dir):
+    scorer = TransformerScorer(str(tiny_model_dir), name="tiny", version="t1", batch_size=3)
+    assert scorer.device == "cpu"
+    scores = scorer.score_batch(TEXTS)
+    assert len(scores) == len(TEXTS)
+    for s in scores:
+        assert -1.0 <= s.score <= 1.0
+        assert s.positive + s.negative + s.neutral == pytest.approx(1.0, abs=1e-5)
+        assert s.score == pytest.approx(s.positive - s.negative)
+    assert scorer.model_used == "tiny@t1"
+    assert scorer.score_batch([]) == []
+    # Batching does not change results.
+    one_by_one = [scorer.score_batch([t])[0].score for t in TEXTS]
+    assert one_by_one == pytest.approx([s.score for s in scores], abs=1e-5)
+
+
+def test_labels_follow_id2label_order(tmp_path, tiny_model_dir):
+    # Same weights, but the config says the columns are bearish/bullish/neutral.
+    other = tiny_classifier_save(
+        tmp_path / "twitter", {0: "Bearish", 1: "Bullish", 2: "Neutral"}, seed=0
+    )
+    finbert_order = TransformerScorer(str(tiny_model_dir), name="a", version="1")
+    twitter_order = TransformerScorer(str(other), name="b", version="1")
+    a = finbert_order.score_batch(TEXTS[:2])
+    b = twitter_order.score_batch(TEXTS[:2])
+    for x, y in zip(a, b, strict=True):  # columns 0 and 1 swap meaning: the score flips
+        assert y.score == pytest.approx(-x.score, abs=1e-5)
+        assert y.neutral == pytest.approx(x.neutral, abs=1e-5)
+
+
+def test_torch_int8_path(tiny_model_dir):
+    scorer = TransformerScorer(str(tiny_model_dir), name="tiny", version="t1", int8=True)
+    assert scorer.model_used == "tiny@t1+torch-int8"
+    assert len(scorer.score_batch(TEXTS)) == len(TEXTS)
+
+
+def test_onnx_export_quantise_and_score(tmp_path, tiny_model_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir))
+    tok = tokenizer_load(str(tiny_model_dir))
+    for f in tiny_model_dir.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    fp32 = onnx_export(model, tok, tmp_path / "model.onnx")
+    onnx_quantize(fp32, tmp_path / "model.int8.onnx")
+
+    torch_scores = TransformerScorer(str(tiny_model_dir), name="t", version="1").score_batch(TEXTS)
+    onnx32 = OnnxScorer(tmp_path, name="t", version="1", onnx_file="model.onnx")
+    onnx8 = OnnxScorer(tmp_path, name="t", version="1", threads=1)
+    assert onnx32.model_used == "t@1+onnx"
+    assert onnx8.model_used == "t@1+onnx-int8"
+    exact = np.array([s.score for s in onnx32.score_batch(TEXTS)])
+    assert exact == pytest.approx([s.score for s in torch_scores], abs=1e-4)
+    approx = onnx8.score_batch(TEXTS)
+    assert len(approx) == len(TEXTS)
+    assert all(-1.0 <= s.score <= 1.0 for s in approx)
