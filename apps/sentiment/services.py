@@ -42,17 +42,10 @@ def article_sentiments_save(*, scored: ScoredArticle) -> int:
 
 
 def article_raw(article: Article) -> RawArticle:
-    return RawArticle(
-        article_id=article.pk,
-        source=article.source.name,
-        url=article.url,
-        title=article.title,
-        content_hash=article.content_hash,
-        fetched_at=article.fetched_at,
-        published_at=article.published_at,
-        summary=article.summary,
-        tickers=tuple(str(t) for t in article.tickers or ()),
-    )
+    """The ``news:raw`` payload of a stored article (built by the news stage's one builder)."""
+    from apps.news.services import raw_article
+
+    return raw_article(article, source=article.source)
 
 
 def article_rescore(*, article_id: int) -> ScoredArticle:
