@@ -15,17 +15,18 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from opentelemetry import propagate
 from redis.backoff import ExponentialBackoff
+from redis.client import Pipeline
 from redis.retry import Retry
 
 from apps.core import codec
@@ -131,13 +132,17 @@ def out_message(stream: str, message: Contract, event_id: uuid.UUID | str) -> Ou
     return OutMessage(stream, str(event_id), codec.dumps(message), _trace_carrier())
 
 
-def xadd_messages(messages: Sequence[OutMessage]) -> None:
-    """XADD in one round trip, then wake the consumer groups. Raises RedisError on failure."""
-    if not messages:
-        return
+def xadd_messages(
+    messages: Sequence[OutMessage], *, then: Callable[[Pipeline], None] | None = None
+) -> None:
+    """XADD and set the groups' wake flags in one round trip, then queue the drains needed.
+
+    ``then`` may add commands to the same pipeline (a consumer's XACK), so forwarding and
+    acknowledging cost one round trip. Raises RedisError on failure (nothing is then acknowledged).
+    """
+    pipe = redis_client().pipeline(transaction=False)
     maxlen = settings.BUS["MAXLEN"]
     sent_at = f"{time.time():.6f}"
-    pipe = redis_client().pipeline(transaction=False)
     for m in messages:
         pipe.xadd(
             m.stream,
@@ -145,10 +150,20 @@ def xadd_messages(messages: Sequence[OutMessage]) -> None:
             maxlen=maxlen,
             approximate=True,
         )
-    pipe.execute()
+    groups = _groups_of({m.stream for m in messages})
+    for group, _ in groups:
+        pipe.set(_wake_key(group), b"1", nx=True, ex=WAKE_TTL_S)
+    if then is not None:
+        then(pipe)
+    if not len(pipe):
+        return
+    results = pipe.execute()
     for m in messages:
         BUS_PUBLISHED.labels(m.stream).inc()
-    wake_streams({m.stream for m in messages})
+    flags = results[len(messages) : len(messages) + len(groups)]
+    for (group, queue), was_set in zip(groups, flags, strict=True):
+        if was_set:
+            _queue_drain(group, queue)
 
 
 def flush(rows: Iterable[OutboxMessage]) -> int:
@@ -169,7 +184,12 @@ def flush(rows: Iterable[OutboxMessage]) -> int:
             exc,
         )
         return 0
-    OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    # One statement in autocommit (no BEGIN/COMMIT). A crash before it only means the relay sends
+    # these again later, which consumers de-duplicate by event id.
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {OutboxMessage._meta.db_table} WHERE id = ANY(%s)", [[r.pk for r in rows]]
+        )
     return len(rows)
 
 
@@ -192,12 +212,15 @@ def relay(limit: int = 500) -> int:
             return total
 
 
-def wake_streams(streams: Iterable[str]) -> None:
+def _groups_of(streams: Iterable[str]) -> list[tuple[str, str]]:
     from tasks.streams.registry import consumers_of
 
-    for stream in streams:
-        for consumer_cls in consumers_of(stream):
-            wake(consumer_cls.group, consumer_cls.queue)
+    return [(c.group, c.queue) for stream in sorted(streams) for c in consumers_of(stream)]
+
+
+def wake_streams(streams: Iterable[str]) -> None:
+    for group, queue in _groups_of(streams):
+        wake(group, queue)
 
 
 def _wake_key(group: str) -> str:
@@ -218,6 +241,10 @@ def wake(group: str, queue: str) -> None:
     except redis.exceptions.RedisError as exc:
         log.warning("bus: could not wake %s (beat's drain will pick it up): %s", group, exc)
         return
+    _queue_drain(group, queue)
+
+
+def _queue_drain(group: str, queue: str) -> None:
     from tasks.bus import drain
 
     drain.apply_async(args=(group,), queue=queue)

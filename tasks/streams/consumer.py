@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from opentelemetry import propagate, trace
 
 from apps.core import codec
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("tradebot.bus")
 
 
+class ReceiptConflict(Exception):
+    """A receipt for an event in this batch already exists: the batch is rolled back and redone."""
+
+
 @dataclass
 class Delivery:
     """One stream entry as a consumer sees it."""
@@ -47,6 +51,7 @@ class Delivery:
     message: Contract | None = None
     error: str = ""
     emitted: list[tuple[str, Contract]] = field(default_factory=list)
+    outputs: list[bus.OutMessage] = field(default_factory=list)
 
     def emit(self, stream: str, message: Contract) -> None:
         """Publish ``message`` downstream, atomically with this delivery's effect."""
@@ -101,7 +106,9 @@ class StreamConsumer:
         )
         entries = resp[0][1] if resp else []
         if entries:
-            self._process(entries)
+            # First deliveries: receipts are not looked up first; the receipt insert's unique
+            # constraint catches the rare duplicate event (a relay racing a flush).
+            self._process(entries, checked=False)
         return len(entries)
 
     def reclaim(self, min_idle_ms: int | None = None, count: int = 100) -> int:
@@ -135,7 +142,7 @@ class StreamConsumer:
                     else:
                         live.append(entry)
                 if live:
-                    self._process(live)
+                    self._process(live, checked=True)
                 total += len(entries)
             if start == "0-0":
                 return total
@@ -188,6 +195,7 @@ class StreamConsumer:
         with self._span(d):
             d.emitted.clear()
             self.handle(d)
+            d.outputs = self._outputs(d)
 
     def _outputs(self, d: Delivery) -> list[bus.OutMessage]:
         return [
@@ -195,7 +203,7 @@ class StreamConsumer:
             for i, (stream, msg) in enumerate(d.emitted)
         ]
 
-    def _process(self, entries: list[Any]) -> None:
+    def _process(self, entries: list[Any], *, checked: bool) -> None:
         started = time.perf_counter()
         deliveries = self._decode(entries)
         for d in deliveries:  # can never succeed: straight to the dead-letter stream
@@ -205,12 +213,12 @@ class StreamConsumer:
 
         # Receipts: effects already committed (a redelivery). Their outputs are re-sent, since a
         # crash may have come between the commit and the XADD; downstream de-duplicates.
-        receipts = dict(
-            ProcessedMessage.objects.filter(
+        done_before: dict[str, list[Any]] = {}
+        if checked:
+            receipts = ProcessedMessage.objects.filter(
                 group=self.group, event_id__in=[d.event_id for d in todo]
             ).values_list("event_id", "outputs")
-        )
-        done_before = {str(k): v for k, v in receipts.items()}
+            done_before = {str(k): v for k, v in receipts}
         dupes: list[Delivery] = []
         fresh: list[Delivery] = []
         resend: list[bus.OutMessage] = []
@@ -225,23 +233,31 @@ class StreamConsumer:
             BUS_PROCESSED.labels(self.group, "duplicate").inc(len(dupes))
             log.info("bus: %s skipped %d already-applied message(s)", self.group, len(dupes))
 
-        ok, failed = self._commit(fresh) if fresh else ([], [])
-        outputs = resend + [o for d in ok for o in self._outputs(d)]
         try:
-            bus.xadd_messages(outputs)
+            ok, failed = self._commit(fresh) if fresh else ([], [])
+        except ReceiptConflict:
+            if checked:
+                raise
+            log.info("bus: %s met an already-applied event; re-checking receipts", self.group)
+            return self._process(entries, checked=True)
+        outputs = resend + [o for d in ok for o in d.outputs]
+        # Committed. Forward what was emitted and acknowledge what is done, in one round trip --
+        # never acknowledge what failed.
+        ack_ids = [d.message_id for d in ok + dupes]
+
+        def ack(pipe: Any) -> None:
+            if ack_ids:
+                pipe.xack(self.stream, self.group, *ack_ids)
+                pipe.hdel(self._err_key, *ack_ids)
+
+        try:
+            bus.xadd_messages(outputs, then=ack)
         except redis.exceptions.RedisError as exc:
             # Not acknowledged: the messages are reclaimed later and their outputs re-sent.
             log.warning(
                 "bus: %s could not publish outputs; will retry via reclaim: %s", self.group, exc
             )
-            return
-        # Committed and forwarded. Acknowledge what is done -- never what failed.
-        ack_ids = [d.message_id for d in ok + dupes]
-        if ack_ids:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.xack(self.stream, self.group, *ack_ids)
-            pipe.hdel(self._err_key, *ack_ids)
-            pipe.execute()
+            return None
         if ok:
             BUS_PROCESSED.labels(self.group, "ok").inc(len(ok))
         for d in failed:
@@ -252,6 +268,7 @@ class StreamConsumer:
         BUS_HANDLE_SECONDS.labels(self.group).observe(time.perf_counter() - started)
         if ok:
             self.after_commit(ok)
+        return None
 
     def _commit(self, fresh: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
         """Apply ``fresh`` in one transaction with their receipts. Returns (ok, failed).
@@ -270,6 +287,8 @@ class StreamConsumer:
                         self._apply(d)
                     self._write_receipts(fresh)
                 return fresh, []
+            except ReceiptConflict:
+                raise
             except Exception:  # noqa: BLE001 - retried below, one savepoint per message
                 log.info("bus: %s batch failed; retrying message by message", self.group)
         ok: list[Delivery] = []
@@ -295,18 +314,24 @@ class StreamConsumer:
         return ok, failed
 
     def _write_receipts(self, ok: list[Delivery]) -> None:
-        ProcessedMessage.objects.bulk_create(
-            [
-                ProcessedMessage(
-                    group=self.group,
-                    stream=self.stream,
-                    event_id=d.event_id,
-                    message_id=d.message_id,
-                    outputs=[o.as_json() for o in self._outputs(d)],
-                )
-                for d in ok
-            ]
-        )
+        """Receipts, in the batch's transaction. A conflict means an event was applied before."""
+        # No savepoint of its own (it would cost two round trips): a conflict aborts the batch's
+        # transaction, which the caller rolls back and redoes with receipts checked first.
+        try:
+            ProcessedMessage.objects.bulk_create(
+                [
+                    ProcessedMessage(
+                        group=self.group,
+                        stream=self.stream,
+                        event_id=d.event_id,
+                        message_id=d.message_id,
+                        outputs=[o.as_json() for o in d.outputs],
+                    )
+                    for d in ok
+                ]
+            )
+        except IntegrityError as exc:
+            raise ReceiptConflict(str(exc)) from exc
 
     @property
     def _err_key(self) -> str:

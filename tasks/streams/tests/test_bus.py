@@ -66,6 +66,25 @@ def test_redelivered_message_has_its_effect_once(redis_conn: redis_lib.Redis) ->
     assert redis_conn.xpending(Stream.PING_1, "probe-1")["pending"] == 0
 
 
+def test_duplicate_event_in_a_later_batch_is_caught_by_its_receipt(
+    redis_conn: redis_lib.Redis,
+) -> None:
+    publish(ping(hops=2, note="once"))
+    consumer = PingStage1()
+    assert consumer.consume() == 1
+    entry = redis_conn.xrange(Stream.PING_1)[0][1]
+    redis_conn.xadd(Stream.PING_1, entry)  # the same event again, as a fresh (first) delivery
+    publish(ping(note="new"))  # and a new one in the same batch
+    assert consumer.consume() == 2
+    # The conflicting receipt rolled the batch back; redone with receipts checked, the duplicate
+    # is skipped (its outputs re-sent) and the new message applied, both acknowledged.
+    assert sorted(BusPing.objects.values_list("note", flat=True)) == ["new", "once"]
+    assert redis_conn.xpending(Stream.PING_1, "probe-1")["pending"] == 0
+    assert redis_conn.xlen(Stream.PING_2) == 2  # the hop re-sent with its deterministic id...
+    assert PingStage2().consume() == 2
+    assert BusPing.objects.filter(stage=2).count() == 1  # ...and applied downstream once
+
+
 def test_message_abandoned_by_a_dead_consumer_is_reclaimed(redis_conn: redis_lib.Redis) -> None:
     publish(ping())
     # Consumer "dead" reads the message and dies before doing anything.
