@@ -83,6 +83,16 @@ class StreamConsumer:
         """Apply one message's effect. Runs inside a savepoint of the batch transaction."""
         raise NotImplementedError
 
+    def handle_batch(self, deliveries: list[Delivery]) -> None:
+        """Apply a whole batch (fast path, stages with ``savepoint_per_message = False``).
+
+        Default: :meth:`handle` each. A stage may override it to write in bulk; it must have the
+        same effect as handling each message. On any error the batch is rolled back and redone
+        message by message, each in its own savepoint.
+        """
+        for d in deliveries:
+            self.handle(d)
+
     def after_commit(self, deliveries: list[Delivery]) -> None:
         """Optional: work after the batch committed and was acknowledged (e.g. notify the UI)."""
 
@@ -282,9 +292,12 @@ class StreamConsumer:
             log.exception("bus: %s prepare() failed; handling one by one", self.group)
         if not self.savepoint_per_message:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), self._batch_span(fresh):
                     for d in fresh:
-                        self._apply(d)
+                        d.emitted.clear()
+                    self.handle_batch(fresh)
+                    for d in fresh:
+                        d.outputs = self._outputs(d)
                     self._write_receipts(fresh)
                 return fresh, []
             except ReceiptConflict:
@@ -380,15 +393,39 @@ class StreamConsumer:
             error.strip().splitlines()[-1:] or error,
         )
 
-    def _span(self, d: Delivery) -> Any:
+    def _batch_span(self, batch: list[Delivery]) -> Any:
+        """One span for a batch: a child of the producer's span for a single message, else linked
+        to every message's producer span (the OpenTelemetry messaging convention for batches)."""
+        if len(batch) == 1:
+            return self._span(batch[0])
+        links = [
+            trace.Link(span.get_span_context())
+            for span in (trace.get_current_span(self._context(d)) for d in batch)
+            if span.get_span_context().is_valid
+        ]
+        return tracer.start_as_current_span(
+            f"consume {self.stream}",
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.system": "redis_streams",
+                "messaging.destination.name": self.stream,
+                "messaging.consumer.group.name": self.group,
+                "messaging.batch.message_count": len(batch),
+            },
+        )
+
+    def _context(self, d: Delivery) -> Any:
         try:
             carrier = json.loads(d.fields.get(bus.F_TRACE, "{}") or "{}")
         except ValueError:
             carrier = {}
-        ctx = propagate.extract(carrier)
+        return propagate.extract(carrier)
+
+    def _span(self, d: Delivery) -> Any:
         return tracer.start_as_current_span(
             f"consume {self.stream}",
-            context=ctx,
+            context=self._context(d),
             kind=trace.SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "redis_streams",

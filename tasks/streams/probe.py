@@ -36,6 +36,7 @@ class Ping(Contract):
 
 
 LATENCY_KEY = "bus:probe:latency"
+HOP_LATENCY_KEY = "bus:probe:hop_latency"
 PING_STREAMS = [Stream.PING_1, Stream.PING_2, Stream.PING_3, Stream.PING_4]
 
 
@@ -44,18 +45,28 @@ class _PingStage(StreamConsumer):
     savepoint_per_message = False
 
     def handle(self, delivery: Delivery) -> None:
-        ping = delivery.message
-        assert isinstance(ping, Ping)
-        self._maybe_fault(ping, delivery, before_commit=True)
-        BusPing.objects.create(
-            event_id=delivery.event_id,
-            stage=self.stage,
-            sent_at=datetime.fromtimestamp(ping.sent_at, UTC),
-            note=ping.note,
-        )
-        if ping.hops > self.stage:
-            delivery.emit(PING_STREAMS[self.stage], ping)
-        self._maybe_fault(ping, delivery, before_commit=False)
+        self.handle_batch([delivery])
+
+    def handle_batch(self, deliveries: list[Delivery]) -> None:
+        rows = []
+        for delivery in deliveries:
+            ping = delivery.message
+            assert isinstance(ping, Ping)
+            self._maybe_fault(ping, delivery, before_commit=True)
+            rows.append(
+                BusPing(
+                    event_id=delivery.event_id,
+                    stage=self.stage,
+                    sent_at=datetime.fromtimestamp(ping.sent_at, UTC),
+                    note=ping.note,
+                )
+            )
+            if ping.hops > self.stage:
+                delivery.emit(PING_STREAMS[self.stage], ping)
+        BusPing.objects.bulk_create(rows)
+        for delivery in deliveries:
+            assert isinstance(delivery.message, Ping)
+            self._maybe_fault(delivery.message, delivery, before_commit=False)
 
     def after_commit(self, deliveries: list[Delivery]) -> None:
         """Record end-to-end latency (publish -> ... -> commit -> ack) of pings at their last stage.
@@ -70,8 +81,11 @@ class _PingStage(StreamConsumer):
             pipe = self.redis.pipeline(transaction=False)
             for d in done:
                 assert isinstance(d.message, Ping)
+                # Since the producer began its transaction, and since the last hop's XADD.
                 pipe.lpush(LATENCY_KEY, f"{now - d.message.sent_at:.6f}")
+                pipe.lpush(HOP_LATENCY_KEY, f"{now - d.sent_at:.6f}")
             pipe.ltrim(LATENCY_KEY, 0, 99_999)
+            pipe.ltrim(HOP_LATENCY_KEY, 0, 99_999)
             pipe.execute()
 
     def _maybe_fault(self, ping: Ping, delivery: Delivery, *, before_commit: bool) -> None:
