@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from django.db.models import Count, Sum
 
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 
 REPLAY_LABEL = "replay"
 REPLAY_CONTROL_PK = 2
-SHARED_DAILY = Path("/work/shared/data/bars/normalized/daily")
 DAILY = "1Day"
 
 
@@ -64,11 +62,11 @@ class ReplayReport:
 def bars_ensure(*, symbols: list[str], start: datetime, end: datetime) -> dict[str, int]:
     """Make sure daily bars of ``symbols`` exist around the range; load them if not.
 
-    First the project's own data set (``manage.py load_bars``, data/bars), then the shared
-    normalized CSVs for symbols the data set lacks. Returns bars loaded per symbol.
+    Loads the project's own data set (``manage.py load_bars``, data/bars) if any symbol lacks bars
+    in the range. Returns bars loaded per symbol.
     """
     from apps.market.models import MarketBar
-    from apps.market.services import bars_read_csv, bars_upsert, dataset_load
+    from apps.market.services import dataset_load
 
     def missing() -> list[str]:
         return [
@@ -84,13 +82,7 @@ def bars_ensure(*, symbols: list[str], start: datetime, end: datetime) -> dict[s
         for f in dataset_load(name="demo"):
             loaded[f.symbol] = loaded.get(f.symbol, 0) + f.rows
     for s in missing():
-        path = SHARED_DAILY / f"{s}.csv"
-        if not path.exists():
-            log.warning("replay: no daily bars for %s (not in data/bars nor %s)", s, SHARED_DAILY)
-            continue
-        loaded[s] = bars_upsert(
-            bars=bars_read_csv(path, symbol=s, timeframe=DAILY, source=f"shared:{path.name}")
-        )
+        log.warning("replay: no daily bars for %s in the range (backfill_bars or load_bars)", s)
     return loaded
 
 
