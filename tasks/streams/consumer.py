@@ -66,8 +66,9 @@ class StreamConsumer:
     stream: ClassVar[str]
     group: ClassVar[str]
     queue: ClassVar[str]
-    # A stage whose handle() has side effects outside the database (a broker call) keeps a savepoint
-    # per message; a pure-database stage may set False to apply a clean batch with fewer round trips.
+    # A stage whose handle() has side effects outside the database (a broker call, a metric) keeps a
+    # savepoint per message and checks receipts before handling; a pure-database stage may set False
+    # to apply a clean batch in one go (handle_batch) with fewer round trips.
     savepoint_per_message: ClassVar[bool] = True
 
     def __init__(self, consumer_name: str | None = None) -> None:
@@ -116,9 +117,11 @@ class StreamConsumer:
         )
         entries = resp[0][1] if resp else []
         if entries:
-            # First deliveries: receipts are not looked up first; the receipt insert's unique
-            # constraint catches the rare duplicate event (a relay racing a flush).
-            self._process(entries, checked=False)
+            # A pure-database stage (batch fast path) skips the receipt lookup on first deliveries:
+            # the receipt insert's unique constraint catches the rare duplicate event and the batch
+            # is redone with receipts checked. A stage with side effects outside the database
+            # always checks first, so a handler never runs for an event that was applied before.
+            self._process(entries, checked=self.savepoint_per_message)
         return len(entries)
 
     def reclaim(self, min_idle_ms: int | None = None, count: int = 100) -> int:
