@@ -24,8 +24,9 @@ def cycle(trigger: str = "beat") -> str:
     if trigger == "close":
         try:
             redis_client().delete(PENDING_KEY)  # closes from now on queue a fresh cycle
-        except redis.exceptions.RedisError:
-            pass
+        except redis.exceptions.RedisError as exc:
+            # Only the debounce flag is lost: the next close queues another (harmless) cycle.
+            log.warning("learning: could not clear the pending-cycle flag: %s", exc)
     return learning_cycle_run(trigger=trigger).outcome
 
 

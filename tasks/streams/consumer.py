@@ -356,8 +356,9 @@ class StreamConsumer:
     def _remember_error(self, message_id: str, error: str) -> None:
         try:
             self.redis.hset(self._err_key, message_id, error[-4000:])
-        except redis.exceptions.RedisError:
-            pass
+        except redis.exceptions.RedisError as exc:
+            # Only the dead-letter entry's error text is lost; the retry logic does not depend on it.
+            log.warning("bus: %s could not record the error of %s: %s", self.group, message_id, exc)
 
     def _last_error(self, message_id: str) -> str:
         raw: Any = self.redis.hget(self._err_key, message_id)

@@ -17,12 +17,10 @@ from backtesting.engine import backtest_run
 from backtesting.sweep import sma_sweep
 
 REFERENCE = Path(__file__).resolve().parents[3] / "data" / "backtests" / "sma10_20_goog_trades.csv"
+# backtesting.py's GOOG.csv (AGPL-3.0) is read in place from the installed package, never copied;
+# the package is pinned in requirements/dev.txt, so its absence is an install error, not a skip.
 GOOG = goog_csv_path()
-pytestmark = pytest.mark.skipif(
-    GOOG is None,
-    reason="backtesting.py (PyPI `backtesting`, AGPL-3.0) is not installed: its GOOG.csv is read "
-    "in place, not copied; `pip install backtesting==0.6.6` (requirements/dev.txt)",
-)
+assert GOOG is not None, "backtesting==0.6.6 (requirements/dev.txt) is not installed"
 
 
 def sma_config(fast=10, slow=20):

@@ -22,11 +22,6 @@ from conftest import wait_for
 from tasks.streams import bus
 from tasks.streams.names import Stream
 
-try:
-    from tests.standins.alpaca.fixtures import alpaca_standin  # noqa: F401
-except ImportError:  # pragma: no cover - the stand-in ships with the Alpaca adapter
-    alpaca_standin = None  # type: ignore[assignment]
-
 pytestmark = [pytest.mark.workers, pytest.mark.slow]
 
 T = datetime(2017, 3, 1, 21, tzinfo=UTC)
@@ -132,7 +127,6 @@ def test_crash_between_submit_and_record_simulated(redis_conn, celery_workers):
     _crash_and_recover(celery_workers, broker, "AAA", Decimal(50), {}, fill)
 
 
-@pytest.mark.skipif(alpaca_standin is None, reason="Alpaca stand-in not available")
 @pytest.mark.django_db(transaction=True)
 def test_crash_between_submit_and_record_alpaca(redis_conn, celery_workers, request):
     standin = request.getfixturevalue("alpaca_standin")
@@ -145,7 +139,6 @@ def test_crash_between_submit_and_record_alpaca(redis_conn, celery_workers, requ
     assert standin.count("POST", "/v2/orders", 200) == 2  # the entry (once) and its stop
 
 
-@pytest.mark.skipif(alpaca_standin is None, reason="Alpaca stand-in not available")
 @pytest.mark.django_db(transaction=True)
 def test_pushed_alpaca_updates_drive_the_state_machine(redis_conn, request):
     """alpaca-py's trade_updates stream -> order_update_apply; polling the same order adds nothing."""

@@ -72,16 +72,16 @@ class FixedBroker(Broker):
         return MarketClock(timestamp=T0, is_open=True)
 
     def submit_order(self, request):
-        raise NotImplementedError
+        raise AssertionError("a portfolio snapshot never touches orders")
 
     def cancel_order(self, broker_order_id):
-        raise NotImplementedError
+        raise AssertionError("a portfolio snapshot never touches orders")
 
     def replace_order(self, broker_order_id, **kw):
-        raise NotImplementedError
+        raise AssertionError("a portfolio snapshot never touches orders")
 
     def get_order(self, broker_order_id):
-        raise NotImplementedError
+        raise AssertionError("a portfolio snapshot never touches orders")
 
     def get_order_by_client_id(self, client_order_id):
         return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,45 @@ def tokenizer_load(source: str) -> Any:
     return AutoTokenizer.from_pretrained(source, local_files_only=local)
 
 
-class TransformerScorer:
+class _BatchedScorer(ABC):
+    """What the torch and ONNX scorers share: length-sorted batches, naming, scores from logits.
+
+    A subclass sets the attributes below and implements :meth:`_batch_logits` for one batch.
+    """
+
+    name: str
+    version: str
+    order: list[int]
+    tokenizer: Any
+    batch_size: int
+    max_length: int
+
+    @property
+    def model_used(self) -> str:
+        return model_used(self.name, self.version)
+
+    def _encode(self, batch: list[str], tensors: str) -> Any:
+        return self.tokenizer(
+            batch, padding=True, truncation=True, max_length=self.max_length, return_tensors=tensors
+        )
+
+    @abstractmethod
+    def _batch_logits(self, batch: list[str]) -> np.ndarray:
+        """Logits of one batch (each engine runs it its own way)."""
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        cleaned, order = _length_sorted(texts)
+        out = [
+            self._batch_logits(cleaned[i : i + self.batch_size])
+            for i in range(0, len(cleaned), self.batch_size)
+        ]
+        return _unsorted(out, order)
+
+    def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
+        return scores_from_logits(self.logits(texts), self.order) if texts else []
+
+
+class TransformerScorer(_BatchedScorer):
     """A PyTorch sequence classifier. ``source`` is a local directory or a hub id."""
 
     def __init__(
@@ -113,32 +152,15 @@ class TransformerScorer:
         self.batch_size = batch_size
         self.max_length = max_length
 
-    @property
-    def model_used(self) -> str:
-        return model_used(self.name, self.version)
-
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
+    def _batch_logits(self, batch: list[str]) -> np.ndarray:
         import torch
 
-        out: list[np.ndarray] = []
-        cleaned, order = _length_sorted(texts)
         with torch.inference_mode():
-            for i in range(0, len(cleaned), self.batch_size):
-                enc = self.tokenizer(
-                    cleaned[i : i + self.batch_size],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self.device)
-                out.append(self.model(**enc).logits.float().cpu().numpy())
-        return _unsorted(out, order)
-
-    def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
-        return scores_from_logits(self.logits(texts), self.order) if texts else []
+            enc = self._encode(batch, "pt").to(self.device)
+            return np.asarray(self.model(**enc).logits.float().cpu().numpy())
 
 
-class OnnxScorer:
+class OnnxScorer(_BatchedScorer):
     """ONNX Runtime on CPU, reading ``model_dir/<onnx_file>`` plus the tokenizer and config there."""
 
     def __init__(
@@ -172,29 +194,10 @@ class OnnxScorer:
         self.batch_size = batch_size
         self.max_length = max_length
 
-    @property
-    def model_used(self) -> str:
-        return model_used(self.name, self.version)
-
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        out: list[np.ndarray] = []
-        cleaned, order = _length_sorted(texts)
-        for i in range(0, len(cleaned), self.batch_size):
-            enc = self.tokenizer(
-                cleaned[i : i + self.batch_size],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            feed = {
-                k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names
-            }
-            out.append(np.asarray(self.session.run(["logits"], feed)[0]))
-        return _unsorted(out, order)
-
-    def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
-        return scores_from_logits(self.logits(texts), self.order) if texts else []
+    def _batch_logits(self, batch: list[str]) -> np.ndarray:
+        enc = self._encode(batch, "np")
+        feed = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names}
+        return np.asarray(self.session.run(["logits"], feed)[0])
 
 
 def onnx_export(model: Any, tokenizer: Any, path: Path, *, max_length: int = 64) -> Path:
