@@ -48,33 +48,11 @@ def market_tick(symbols: list[str], at: str | None = None) -> int:
     """Feed the newest stored bar of each symbol to the simulated broker, then sync orders."""
     if settings.BROKER_KIND != "simulated":
         return 0
-    from apps.execution.brokers.simulated import SimulatedBroker
-    from apps.execution.services import context_live, orders_sync
-    from apps.market.models import MarketBar
+    from apps.execution.services import context_live
+    from apps.execution.services.context import market_tick as tick
 
-    ctx = context_live()
-    broker = ctx.broker
-    assert isinstance(broker, SimulatedBroker)
     when = datetime.fromisoformat(at) if at else timezone.now()
-    for symbol in symbols:
-        bar = (
-            MarketBar.objects.filter(
-                symbol=symbol, timeframe=settings.SIGNALS_TIMEFRAME, time__lte=when
-            )
-            .order_by("-time")
-            .first()
-        )
-        if bar is not None:
-            broker.on_bar(
-                symbol,
-                time=bar.time,
-                open=bar.open,
-                high=bar.high,
-                low=bar.low,
-                close=bar.close,
-                volume=bar.volume,
-            )
-    return orders_sync(ctx)
+    return tick(ctx=context_live(), symbols=list(symbols), at=when)
 
 
 @worker_ready.connect

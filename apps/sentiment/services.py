@@ -63,3 +63,48 @@ def article_rescore(*, article_id: int) -> ScoredArticle:
         article_sentiments_save(scored=scored)
         bus.publish(Stream.NEWS_SCORED.value, scored)
     return scored
+
+
+def training_ensure_background(*, allow: bool = True) -> str:
+    """Start training the offline model in the background if no scorer model exists.
+
+    Returns what happened, in words. Training is niced and logged under the data folder; the
+    sentiment worker switches to the model when its ``LATEST`` pointer appears.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    models = Path(settings.SENTIMENT_MODELS_DIR)
+    if settings.FINBERT_MODEL:
+        return f"sentiment: FinBERT tier configured ({settings.FINBERT_MODEL})"
+    if (models / "LATEST").is_file():
+        return f"sentiment: trained model present ({models / 'LATEST'})"
+    if not allow or not settings.SENTIMENT_AUTO_TRAIN:
+        return (
+            "sentiment: no trained model; scoring uses the VADER lexicon fallback "
+            "(run `manage.py train_sentiment`)"
+        )
+    logs = Path(settings.DATA_DIR) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    pidfile = logs / "train_sentiment.pid"
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+        return "sentiment: training already running in the background"
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass  # no training running: start one
+    log_path = logs / "train_sentiment.log"
+    with open(log_path, "ab") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            ["nice", "-n", "10", sys.executable, "manage.py", "train_sentiment", "--no-progress"],
+            cwd=settings.BASE_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    pidfile.write_text(str(proc.pid))
+    return (
+        f"sentiment: training the offline model in the background (log: {log_path}); "
+        "the VADER lexicon scores until it is ready"
+    )

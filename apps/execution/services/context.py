@@ -68,3 +68,37 @@ def broker_default() -> Broker:
 def context_live(broker: Broker | None = None) -> ExecutionContext:
     b = broker if broker is not None else broker_default()
     return ExecutionContext(broker=b, label=b.kind or settings.BROKER_KIND)
+
+
+def market_tick(*, ctx: ExecutionContext, symbols: list[str], at: datetime) -> int:
+    """Show the simulated broker each symbol's newest stored bar at ``at``, then sync orders.
+
+    This is how the simulated broker "sees the market" in the live pipeline (the replay or new
+    stored bars). It ignores a bar it has applied already. Other brokers have their own market.
+    """
+    from apps.execution.brokers.simulated import SimulatedBroker
+    from apps.execution.services.orders import orders_sync
+    from apps.market.models import MarketBar
+
+    broker = ctx.broker
+    if not isinstance(broker, SimulatedBroker):
+        return 0
+    for symbol in symbols:
+        bar = (
+            MarketBar.objects.filter(
+                symbol=symbol, timeframe=settings.SIGNALS_TIMEFRAME, time__lte=at
+            )
+            .order_by("-time")
+            .first()
+        )
+        if bar is not None:
+            broker.on_bar(
+                symbol,
+                time=bar.time,
+                open=bar.open,
+                high=bar.high,
+                low=bar.low,
+                close=bar.close,
+                volume=bar.volume,
+            )
+    return orders_sync(ctx)

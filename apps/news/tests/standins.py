@@ -39,6 +39,17 @@ STOCKNET_RAW = NEWS / "stocknet_tweets" / "raw_sample"
 ALPACA = SHARED / "alpaca"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up on purpose (size caps, timeouts) are expected, not worth a traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @dataclass
 class Request:
     method: str
@@ -120,7 +131,7 @@ class StandInServer:
             def do_POST(self) -> None:
                 self._serve("POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
