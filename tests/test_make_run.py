@@ -86,7 +86,7 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
         status, _ = wait_ok(f"http://127.0.0.1:{flower}/healthcheck", timeout=60)
         assert status == 200
         port = min(metrics_base, 60000) + 1  # worker_default
-        status, worker_metrics = wait_ok(f"http://127.0.0.1:{port}/metrics", timeout=60)
+        status, worker_metrics = wait_ok(f"http://127.0.0.1:{port}/metrics", timeout=180)
         assert status == 200 and "tradebot_stream_length" in worker_metrics
         # The embedded servers really are under the data folder.
         assert (tmp_path / "data" / "postgres" / "PG_VERSION").is_file()

@@ -70,6 +70,9 @@ class StreamConsumer:
     # savepoint per message and checks receipts before handling; a pure-database stage may set False
     # to apply a clean batch in one go (handle_batch) with fewer round trips.
     savepoint_per_message: ClassVar[bool] = True
+    # Entries read per micro-batch; None: ``BUS["BATCH"]``. A stage whose work is batched (model
+    # inference) reads more at once.
+    read_count: ClassVar[int | None] = None
 
     def __init__(self, consumer_name: str | None = None) -> None:
         self.name = consumer_name or f"{socket.gethostname()}:{os.getpid()}"
@@ -112,7 +115,7 @@ class StreamConsumer:
             self.group,
             self.name,
             {self.stream: ">"},
-            count=count or self.cfg["BATCH"],
+            count=count or self.read_count or self.cfg["BATCH"],
             block=block_ms if block_ms else None,
         )
         entries = resp[0][1] if resp else []

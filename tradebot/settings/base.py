@@ -266,7 +266,8 @@ SENTIMENT_AUTO_TRAIN = env.bool("SENTIMENT_AUTO_TRAIN", default=True)
 SENTIMENT_ENGINE = env.str("SENTIMENT_ENGINE", default="onnx")  # trained model on CPU: onnx | torch
 SENTIMENT_FINBERT_INT8 = env.bool("SENTIMENT_FINBERT_INT8", default=True)  # CPU: torch dynamic int8
 SENTIMENT_THREADS = env.int("SENTIMENT_THREADS", default=0)  # 0 = library default
-SENTIMENT_BATCH_SIZE = env.int("SENTIMENT_BATCH_SIZE", default=32)
+SENTIMENT_BATCH_SIZE = env.int("SENTIMENT_BATCH_SIZE", default=32)  # rows per inference call
+SENTIMENT_MICRO_BATCH = env.int("SENTIMENT_MICRO_BATCH", default=512)  # articles read per batch
 
 # --- Learning (docs/learning.md) -------------------------------------------------------------------
 LEARNING = {

@@ -183,3 +183,27 @@ def test_rescore_task_stores_and_publishes(redis_conn):
     assert row.ticker == "AMD" and row.score > 0
     [msg] = scored_messages(redis_conn)
     assert msg.article_id == a.article_id and msg.scores[0].ticker == "AMD"
+
+
+def test_a_burst_is_read_as_one_micro_batch_of_read_count(redis_conn, monkeypatch):
+    from django.conf import settings
+
+    assert SentimentConsumer.read_count == settings.SENTIMENT_MICRO_BATCH
+    assert SentimentConsumer.read_count > settings.BUS["BATCH"]  # inference likes big batches
+    calls: list[int] = []
+    original = SentimentConsumer._score
+
+    def counting(self, articles):
+        calls.append(len(articles))
+        return original(self, articles)
+
+    monkeypatch.setattr(SentimentConsumer, "_score", counting)
+    monkeypatch.setattr(SentimentConsumer, "read_count", 3)
+    with transaction.atomic():
+        for n in range(5):
+            bus.publish(Stream.NEWS_RAW, article(f"Shares rise {n}", ["AAPL"], 10 + n))
+    consumer = SentimentConsumer()
+    assert consumer.consume() == 3
+    assert consumer.consume() == 2
+    assert calls == [3, 2]
+    assert ArticleSentiment.objects.count() == 5

@@ -62,6 +62,13 @@ def test_training_writes_a_versioned_model_with_onnx(trained_dir):
     assert meta["name"] == "tradebot-minilm-sentiment"
     assert meta["version"] == model_dir.name
     assert meta["train_rows"] == 48
+    assert meta["synthetic_rows"] == 24  # half of a capped run is generated report sentences
+    # Default recipe: the fine-tuned 6-layer teacher distilled into a 5-layer student.
+    assert meta["layers"] == 5
+    assert meta["distilled_from"]["layers"] == 6
+    assert meta["distilled_from"]["kept_layers"] == [0, 1, 2, 4, 5]
+    assert json.loads((model_dir / "config.json").read_text())["num_hidden_layers"] == 5
+    assert (model_dir / "teacher" / "model.safetensors").is_file()
     for f in ("config.json", "model.safetensors", "tokenizer.json", "model.int8.onnx"):
         assert (model_dir / f).is_file(), f
     config = json.loads((model_dir / "config.json").read_text())
@@ -144,3 +151,26 @@ def test_broken_finbert_falls_back_to_trained(settings, tmp_path, trained_dir, c
         choice = scorer_get()
     assert choice.kind == TRAINED
     assert "could not be loaded" in caplog.text
+
+
+def test_student_keeps_evenly_spaced_teacher_layers(tiny_model_dir):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from apps.sentiment.training import layers_kept, student_from
+
+    assert layers_kept(6, 5) == [0, 1, 2, 4, 5]
+    assert layers_kept(6, 4) == [0, 2, 3, 5]
+    assert layers_kept(6, 3) == [0, 2, 5] or layers_kept(6, 3) == [0, 3, 5]
+    assert layers_kept(6, 6) == list(range(6))
+    assert layers_kept(6, 1) == [5]
+    teacher = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir))
+    n = teacher.config.num_hidden_layers
+    student = student_from(teacher, n - 1)
+    kept = layers_kept(n, n - 1)
+    assert student.config.num_hidden_layers == len(student.base_model.encoder.layer) == n - 1
+    assert teacher.config.num_hidden_layers == n  # the teacher is untouched
+    for s_layer, t_idx in zip(student.base_model.encoder.layer, kept, strict=True):
+        t_layer = teacher.base_model.encoder.layer[t_idx]
+        for a, b in zip(s_layer.parameters(), t_layer.parameters(), strict=True):
+            assert torch.equal(a, b)

@@ -80,3 +80,29 @@ def test_onnx_export_quantise_and_score(tmp_path, tiny_model_dir):
     approx = onnx8.score_batch(TEXTS)
     assert len(approx) == len(TEXTS)
     assert all(-1.0 <= s.score <= 1.0 for s in approx)
+
+
+def test_padded_batches_sort_by_tokens_and_undo():
+    from apps.sentiment.tiers.transformer import _unsorted, padded_batches
+
+    ids = [
+        [101, 5, 6, 7, 102],
+        [101, 102],
+        [101, 9, 102],
+        [101, 1, 2, 3, 4, 5, 6, 102],
+        [101, 4, 102],
+    ]
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    batches, order = padded_batches(ids, 2, 0, names)
+    assert [b["input_ids"].shape for b in batches] == [(2, 3), (2, 5), (1, 8)]
+    for b in batches:
+        assert set(b) == set(names)
+        assert (b["attention_mask"].sum(1) > 0).all()
+        assert (b["input_ids"][b["attention_mask"] == 0] == 0).all()
+        assert (b["token_type_ids"] == 0).all()
+    # Each row's length rides through the sort and comes back in the caller's order.
+    lengths = [b["attention_mask"].sum(1, keepdims=True).astype(float) for b in batches]
+    back = _unsorted(lengths, order)
+    assert back[:, 0].tolist() == [len(x) for x in ids]
+    only_ids, _ = padded_batches(ids, 8, 0, ["input_ids", "attention_mask"])
+    assert set(only_ids[0]) == {"input_ids", "attention_mask"}

@@ -44,13 +44,6 @@ def _offline_if_local(source: str) -> bool:
     return local
 
 
-def _length_sorted(texts: Sequence[str]) -> tuple[list[str], list[int]]:
-    """Normalised texts sorted by length (batches pad to their longest item: less padding)."""
-    cleaned = [text_normalise(t) for t in texts]
-    order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
-    return [cleaned[i] for i in order], order
-
-
 def _unsorted(chunks: list[np.ndarray], order: list[int]) -> np.ndarray:
     """Logits back in the caller's order."""
     if not chunks:
@@ -59,6 +52,36 @@ def _unsorted(chunks: list[np.ndarray], order: list[int]) -> np.ndarray:
     out = np.empty_like(stacked)
     out[order] = stacked
     return out
+
+
+def padded_batches(
+    ids: Sequence[Sequence[int]], batch_size: int, pad_id: int, names: Sequence[str]
+) -> tuple[list[dict[str, np.ndarray]], list[int]]:
+    """Token id lists -> batches sorted by *token* count, each padded to its own longest row.
+
+    Sorting by tokens (not characters) keeps the padded width close to the real length: on
+    headline-length input it cuts the positions the model computes by about a third against
+    batches in arrival order. Returns the batches (int64 arrays named as the model's inputs) and
+    the permutation that :func:`_unsorted` undoes.
+    """
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        part = order[start : start + batch_size]
+        width = max([1] + [len(ids[i]) for i in part])
+        input_ids = np.full((len(part), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(part), width), dtype=np.int64)
+        for row, i in enumerate(part):
+            n = len(ids[i])
+            input_ids[row, :n] = ids[i]
+            mask[row, :n] = 1
+        arrays = {
+            "input_ids": input_ids,
+            "attention_mask": mask,
+            "token_type_ids": np.zeros_like(input_ids),
+        }
+        batches.append({k: arrays[k] for k in names if k in arrays})
+    return batches, order
 
 
 def torch_device(prefer: str | None = None) -> str:
@@ -94,22 +117,21 @@ class _BatchedScorer(ABC):
     def model_used(self) -> str:
         return model_used(self.name, self.version)
 
-    def _encode(self, batch: list[str], tensors: str) -> Any:
-        return self.tokenizer(
-            batch, padding=True, truncation=True, max_length=self.max_length, return_tensors=tensors
-        )
+    @property
+    def _input_names(self) -> list[str]:
+        return list(self.tokenizer.model_input_names)
 
     @abstractmethod
-    def _batch_logits(self, batch: list[str]) -> np.ndarray:
-        """Logits of one batch (each engine runs it its own way)."""
+    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits of one padded batch (each engine runs it its own way)."""
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        cleaned, order = _length_sorted(texts)
-        out = [
-            self._batch_logits(cleaned[i : i + self.batch_size])
-            for i in range(0, len(cleaned), self.batch_size)
-        ]
-        return _unsorted(out, order)
+        ids = self.tokenizer(
+            [text_normalise(t) for t in texts], truncation=True, max_length=self.max_length
+        )["input_ids"]
+        pad_id = int(self.tokenizer.pad_token_id or 0)
+        batches, order = padded_batches(ids, self.batch_size, pad_id, self._input_names)
+        return _unsorted([self._batch_logits(b) for b in batches], order)
 
     def score_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
         return scores_from_logits(self.logits(texts), self.order) if texts else []
@@ -152,12 +174,12 @@ class TransformerScorer(_BatchedScorer):
         self.batch_size = batch_size
         self.max_length = max_length
 
-    def _batch_logits(self, batch: list[str]) -> np.ndarray:
+    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            enc = self._encode(batch, "pt").to(self.device)
-            return np.asarray(self.model(**enc).logits.float().cpu().numpy())
+            feed = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
+            return np.asarray(self.model(**feed).logits.float().cpu().numpy())
 
 
 class OnnxScorer(_BatchedScorer):
@@ -188,16 +210,18 @@ class OnnxScorer(_BatchedScorer):
         self.session = ort.InferenceSession(
             str(model_dir / onnx_file), sess_options=opts, providers=["CPUExecutionProvider"]
         )
-        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.input_names = [i.name for i in self.session.get_inputs()]
         self.name = name
         self.version = f"{version}+onnx-int8" if "int8" in onnx_file else f"{version}+onnx"
         self.batch_size = batch_size
         self.max_length = max_length
 
-    def _batch_logits(self, batch: list[str]) -> np.ndarray:
-        enc = self._encode(batch, "np")
-        feed = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names}
-        return np.asarray(self.session.run(["logits"], feed)[0])
+    @property
+    def _input_names(self) -> list[str]:
+        return self.input_names
+
+    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self.session.run(["logits"], batch)[0])
 
 
 def onnx_export(model: Any, tokenizer: Any, path: Path, *, max_length: int = 64) -> Path:
@@ -247,8 +271,17 @@ def onnx_export(model: Any, tokenizer: Any, path: Path, *, max_length: int = 64)
 
 
 def onnx_quantize(src: Path, dst: Path) -> Path:
-    """Dynamic int8 quantisation of the weights (activations quantised at run time)."""
+    """Dynamic int8 quantisation of the weights (activations quantised at run time).
+
+    Only MatMuls with a constant weight are quantised (``MatMulConstBOnly``): the attention
+    products of two activations stay fp32, which costs nothing in speed and keeps accuracy.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QInt8,
+        extra_options={"MatMulConstBOnly": True},
+    )
     return dst

@@ -28,6 +28,9 @@ class SentimentConsumer(StreamConsumer):
     stream = Stream.NEWS_RAW.value
     group = "sentiment"
     queue = Queue.SENTIMENT.value
+    # A news burst is scored in micro-batches of up to this many articles, sorted by token count
+    # inside the scorer: larger batches pad less (docs/sentiment.md, "Inference path").
+    read_count = settings.SENTIMENT_MICRO_BATCH
 
     def __init__(self, consumer_name: str | None = None) -> None:
         super().__init__(consumer_name)

@@ -27,6 +27,22 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
         parser.add_argument("--no-class-weights", action="store_true")
+        parser.add_argument(
+            "--synthetic",
+            type=int,
+            default=6000,
+            help="generated report-style sentences to add to the tweets (0: tweets only)",
+        )
+        parser.add_argument(
+            "--student-layers",
+            type=int,
+            default=5,
+            help="distil the fine-tuned 6-layer model into this many layers (0: ship the 6-layer)",
+        )
+        parser.add_argument(
+            "--teacher", type=Path, default=None, help="distil from this fine-tuned model dir"
+        )
+        parser.add_argument("--distil-epochs", type=float, default=2.0)
         parser.add_argument("--no-onnx", action="store_true", help="skip the int8 ONNX export")
         parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
         parser.add_argument("--out", type=Path, default=None, help="default SENTIMENT_MODELS_DIR")
@@ -50,6 +66,10 @@ class Command(BaseCommand):
             class_weighting=not opts["no_class_weights"],
             export_onnx=not opts["no_onnx"],
             progress=not opts["no_progress"],
+            synthetic=opts["synthetic"],
+            student_layers=opts["student_layers"],
+            teacher_dir=opts["teacher"],
+            distil_epochs=opts["distil_epochs"],
         )
         self.stdout.write(f"train_sentiment: data {config.data_dir}, writing under {out}")
         result = train(config)
