@@ -273,7 +273,8 @@ class _Fit:
 def train(
     config: TrainConfig, *, on_step: Callable[[int, float], None] | None = None
 ) -> TrainResult:
-    """Fine-tune, evaluate on the held-out split, save, export int8 ONNX, point LATEST at it."""
+    """Fine-tune the teacher, distil the student (unless ``student_layers`` is 0), evaluate on the
+    held-out splits, save, export int8 ONNX, point LATEST at it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local: never try the hub
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -289,7 +290,7 @@ def train(
     n_synth = config.synthetic
     if config.max_samples:
         n_synth = min(n_synth, config.max_samples // 2)
-    # Held-out generated sentences come from another seed and never repeat a training sentence.
+    # Held-out generated sentences are the tail of the same run: the generator never repeats one.
     synth_all = synthetic_generate(n_synth + n_synth // 6, seed=config.synthetic_seed)
     synth_train, synth_valid = synth_all[:n_synth], synth_all[n_synth:]
     rng.shuffle(train_rows)
