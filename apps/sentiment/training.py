@@ -357,7 +357,7 @@ def train(
         soft = _logits(teacher, x_student, pad_id)
         temp, alpha = config.distil_temperature, config.distil_alpha
         model = student_from(teacher, keep)
-        fit = _Fit(config, x_student, y_student, pad_id, rng, "train_sentiment")
+        fit = _Fit(config, x_student, y_student, pad_id, rng, f"distil {keep} layers")
 
         def distil_loss(logits: Any, b: list[int]) -> Any:
             kl = torch.nn.functional.kl_div(
@@ -367,7 +367,6 @@ def train(
             )
             return alpha * hard_loss(logits, labels_t[b]) + (1 - alpha) * temp * temp * kl
 
-        fit.desc = f"distil {keep} layers"
         fit.run(model, config.distil_epochs, distil_loss, on_step)
 
     accuracy, macro_f1 = metrics_compute(

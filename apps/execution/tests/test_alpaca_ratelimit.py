@@ -68,7 +68,7 @@ for _ in range(20):
         bucket.acquire(max_wait_s=0)
         ok += 1
     except ThrottledError:
-        pass
+        continue
 print(ok)
 """
 

@@ -17,15 +17,12 @@ from apps.execution.services import (
     trades_send_pending,
 )
 
-standin_fixtures = pytest.importorskip("tests.standins.alpaca.fixtures")
-alpaca_standin = standin_fixtures.alpaca_standin
-
 SATURDAY = datetime(2024, 3, 9, 15, 0, tzinfo=UTC)
 MONDAY = datetime(2024, 3, 11, 14, 0, tzinfo=UTC)  # 10:00 New York (DST began on the 10th)
 
 
 @pytest.mark.django_db
-def test_a_claim_waits_for_the_session_then_goes_out(alpaca_standin, redis_conn):  # noqa: F811
+def test_a_claim_waits_for_the_session_then_goes_out(alpaca_standin, redis_conn):
     from apps.execution.brokers.registry import make_broker
 
     alpaca_standin.clock_now = SATURDAY
@@ -49,7 +46,7 @@ def test_a_claim_waits_for_the_session_then_goes_out(alpaca_standin, redis_conn)
 
 
 @pytest.mark.django_db
-def test_a_claim_too_old_for_the_next_session_expires(alpaca_standin, redis_conn):  # noqa: F811
+def test_a_claim_too_old_for_the_next_session_expires(alpaca_standin, redis_conn):
     from apps.execution.brokers.registry import make_broker
 
     alpaca_standin.clock_now = SATURDAY

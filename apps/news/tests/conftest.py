@@ -8,10 +8,19 @@ import pytest
 
 from apps.news.tests.standins import SHARED, StandInServer
 
-# Stand-ins replay recorded payloads from the shared real-data folder; without it they cannot run.
-requires_shared_data = pytest.mark.skipif(
-    not (SHARED / "news").is_dir(), reason=f"shared real data not found at {SHARED}"
-)
+# Stand-ins replay recorded payloads from the shared real-data folder (not redistributed in the
+# repo). Without it these tests fail with that reason instead of passing silently as skips.
+requires_shared_data = pytest.mark.usefixtures("shared_news_data")
+
+
+@pytest.fixture(scope="session")
+def shared_news_data() -> None:
+    if not (SHARED / "news").is_dir():
+        pytest.fail(
+            f"shared real data not found at {SHARED}: these tests replay its recorded payloads "
+            "(clone the project next to its shared/ folder)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def _retry_after(response: requests.Response | None) -> float | None:
             try:
                 return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
             except (TypeError, ValueError):
-                pass
+                log.debug("unreadable Retry-After %r; trying X-RateLimit-Reset", header)
     reset = response.headers.get("X-RateLimit-Reset")
     if reset and reset.isdigit():
         return max(0.0, int(reset) - datetime.now(UTC).timestamp())
