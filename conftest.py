@@ -22,7 +22,7 @@ pytest_plugins = ["tests.standins.alpaca.fixtures"]
 @pytest.fixture
 def redis_conn(settings: object) -> Iterator[redis_lib.Redis]:
     """The bus's Redis, emptied before the test (tests use their own Redis DB number)."""
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     client = redis_client()
     client.flushdb()

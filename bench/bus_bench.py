@@ -3,7 +3,7 @@
 A hop = publish (outbox row + commit + XADD + wake) -> Celery drain task on the stage's queue ->
 XREADGROUP -> the stage's transaction commits (effect row + receipt) -> XACK. Latency is measured
 from just before the publishing transaction to just after the acknowledgement, by the probe stage
-itself (``tasks.streams.probe.LATENCY_KEY``). Also measures a raw Streams consumer-group round trip
+itself (``apps.bus.probe.LATENCY_KEY``). Also measures a raw Streams consumer-group round trip
 as a floor. Run: ``python -m bench.bus_bench`` (or ``make bench``).
 """
 
@@ -64,7 +64,7 @@ def start_workers(queues: list[str]) -> list[subprocess.Popen[bytes]]:
 
 def latencies(r: Any, expect: int, timeout: float = 120) -> tuple[list[float], list[float]]:
     """(from the producer's transaction, from the last hop's XADD) to ack, in ms."""
-    from tasks.streams.probe import HOP_LATENCY_KEY, LATENCY_KEY
+    from apps.bus.probe import HOP_LATENCY_KEY, LATENCY_KEY
 
     deadline = time.monotonic() + timeout
     while r.llen(LATENCY_KEY) < expect and time.monotonic() < deadline:
@@ -78,9 +78,9 @@ def latencies(r: Any, expect: int, timeout: float = 120) -> tuple[list[float], l
 def steady(rate: float, seconds: float, hops: int) -> int:
     from django.db import transaction
 
-    from tasks.streams import bus
-    from tasks.streams.names import Stream
-    from tasks.streams.probe import Ping
+    from apps.bus import outbox
+    from apps.bus.names import Stream
+    from apps.bus.probe import Ping
 
     n = int(rate * seconds)
     interval = 1.0 / rate
@@ -91,22 +91,23 @@ def steady(rate: float, seconds: float, hops: int) -> int:
         if delay > 0:
             time.sleep(delay)
         with transaction.atomic():
-            bus.publish(Stream.PING_1, Ping(sent_at=time.time(), hops=hops, note="bench"))
+            outbox.publish(Stream.PING_1, Ping(sent_at=time.time(), hops=hops, note="bench"))
     return n
 
 
 def saturate(n: int, batch: int) -> float:
     from django.db import transaction
 
-    from tasks.streams import bus
-    from tasks.streams.names import Stream
-    from tasks.streams.probe import LATENCY_KEY, Ping
+    from apps.bus import outbox
+    from apps.bus.names import Stream
+    from apps.bus.probe import LATENCY_KEY, Ping
+    from apps.core.redis_client import redis_client
 
-    r = bus.redis_client()
+    r = redis_client()
     t0 = time.perf_counter()
     for start in range(0, n, batch):
         with transaction.atomic():
-            bus.publish_many(
+            outbox.publish_many(
                 [
                     (Stream.PING_1, Ping(sent_at=time.time(), hops=1, note="sat"), None)
                     for _ in range(min(batch, n - start))
@@ -121,7 +122,7 @@ def saturate(n: int, batch: int) -> float:
 
 def raw_streams_round_trip(n: int = 3000) -> list[float]:
     """Floor: XADD -> XREADGROUP -> XACK on one connection, no database, no Celery."""
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     r = redis_client()
     r.delete("bench:raw")
@@ -156,7 +157,7 @@ def main() -> None:
 
     setup_django()
     from apps.core.models import BusPing, ProcessedMessage
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     r = redis_client()
     r.flushdb()

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from tasks.queues import Queue
+from apps.bus.queues import Queue
 
 
 @shared_task(name="backtest.execute", queue=Queue.BACKTEST.value, acks_late=True)

@@ -1,4 +1,4 @@
-"""Celery tasks of the bus: drain a consumer group, reclaim abandoned messages, relay the outbox."""
+"""Beat task of the bus: relay the outbox and wake every group (drain/reclaim live in apps.bus)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,18 @@ import logging
 
 from celery import shared_task
 
-from tasks.queues import Queue
-from tasks.streams import bus
-from tasks.streams.registry import all_consumers, consumer_for
+from apps.bus import outbox, topology
+from apps.bus.queues import Queue
+from apps.bus.tasks import reclaim
 
 log = logging.getLogger(__name__)
-
-
-@shared_task(name="bus.drain", acks_late=True, ignore_result=True)
-def drain(group: str) -> int:
-    """Process everything new on ``group``'s stream. Queued by publishers on the group's queue."""
-    return consumer_for(group)().drain()
-
-
-@shared_task(name="bus.reclaim", acks_late=True, ignore_result=True)
-def reclaim(group: str) -> int:
-    """Retry messages pending too long (dead consumer, failed handler); dead-letter after N."""
-    return consumer_for(group)().reclaim()
 
 
 @shared_task(name="bus.maintain", queue=Queue.DEFAULT.value, ignore_result=True)
 def maintain() -> dict[str, int]:
     """Beat: relay the outbox and queue a reclaim + drain on every group's own queue."""
-    relayed = bus.relay()
-    for cls in all_consumers():
-        reclaim.apply_async(args=(cls.group,), queue=cls.queue)
-        bus.wake(cls.group, cls.queue)
+    relayed = outbox.relay()
+    for r in topology.routes():
+        reclaim.apply_async(args=(r.group,), queue=r.queue)
+        outbox.wake(r.group, r.queue)
     return {"relayed": relayed}

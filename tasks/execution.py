@@ -11,7 +11,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.utils import timezone
 
-from tasks.queues import Queue
+from apps.bus.queues import Queue
 
 log = logging.getLogger(__name__)
 

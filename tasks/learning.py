@@ -8,10 +8,10 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from apps.bus.queues import Queue
+from apps.core.redis_client import redis_client
 from apps.learning.reporting import portfolio_snapshot_record, strategy_metrics_record
 from apps.learning.services import learning_cycle_run
-from tasks.queues import Queue
-from tasks.streams.bus import redis_client
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from apps.bus.queues import Queue
 from apps.news import services
-from tasks.queues import Queue
 
 
 @shared_task(name="news.dispatch", queue=Queue.NEWS.value, ignore_result=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.queues import Queue
+from apps.bus.queues import Queue
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tasks.queues import Queue
+from apps.bus.queues import Queue
 
 
 @shared_task(

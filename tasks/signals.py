@@ -8,7 +8,7 @@ from datetime import datetime
 from celery import shared_task
 from django.conf import settings
 
-from tasks.queues import Queue
+from apps.bus.queues import Queue
 
 log = logging.getLogger(__name__)
 

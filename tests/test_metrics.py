@@ -8,14 +8,14 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from tasks.streams import bus
-from tasks.streams.probe import Ping
+from apps.bus import outbox
+from apps.bus.probe import Ping
 
 
 @pytest.mark.django_db(transaction=True)
 def test_metrics_endpoint_reports_stream_and_queue_gauges(client: Client, redis_conn) -> None:
     with transaction.atomic():
-        bus.publish("bus:ping:1", Ping(sent_at=time.time()))
+        outbox.publish("bus:ping:1", Ping(sent_at=time.time()))
     body = client.get("/metrics").content.decode()
     assert 'tradebot_stream_length{stream="bus:ping:1"} 1.0' in body
     assert 'tradebot_queue_depth{queue="default"} 1.0' in body  # the drain task it queued

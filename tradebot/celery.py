@@ -16,7 +16,7 @@ app.autodiscover_tasks(["tasks"], related_name=None)  # type: ignore[arg-type]
 
 @app.on_after_finalize.connect
 def _routes(sender: Celery, **_: object) -> None:
-    from tasks.queues import task_queues
+    from apps.bus.queues import task_queues
 
     sender.conf.task_queues = task_queues()
 

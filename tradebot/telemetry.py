@@ -60,7 +60,7 @@ def setup(service: str = "tradebot") -> None:
             CeleryInstrumentor().instrument()
         except Exception as exc:  # noqa: BLE001
             log.warning("telemetry: celery instrumentation skipped: %s", exc)
-        from tradebot.metrics import register_collectors
+        from apps.bus.metrics import register_collectors
 
         register_collectors()
 
@@ -71,9 +71,7 @@ def serve_worker_metrics() -> None:
     port = int(os.environ.get("METRICS_PORT", "0") or 0)
     if port <= 0 or _metrics_server_started:
         return
-    from prometheus_client import start_http_server
-
-    from tradebot.metrics import REGISTRY
+    from prometheus_client import REGISTRY, start_http_server
 
     start_http_server(port, addr=os.environ.get("METRICS_ADDR", "127.0.0.1"), registry=REGISTRY)
     _metrics_server_started = True

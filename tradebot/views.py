@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-from tradebot.metrics import REGISTRY
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
@@ -14,7 +12,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     checks: dict[str, str] = {}
     try:

@@ -71,8 +71,8 @@ class PricePoint:
 
 def latest_price_point(*, symbol: str) -> PricePoint | None:
     """The newest known price: the Redis cache (fed by every bar written), else the last close."""
+    from apps.core.redis_client import redis_client
     from apps.market.services import PRICE_KEY, price_cache_set
-    from tasks.streams.bus import redis_client
 
     try:
         cached = redis_client().hmget(PRICE_KEY.format(symbol=symbol), ["price", "ns"])
@@ -113,8 +113,8 @@ def market_now() -> datetime:
     """Market time: the replay's simulated clock while a replay drives the bot, else wall time."""
     from django.utils import timezone
 
+    from apps.core.redis_client import redis_client
     from apps.market.services import REPLAY_NOW_KEY
-    from tasks.streams.bus import redis_client
 
     raw = redis_client().get(REPLAY_NOW_KEY)
     if raw:

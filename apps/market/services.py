@@ -68,14 +68,14 @@ REPLAY_NOW_KEY = "market:replay:now"
 
 def replay_clock_set(*, at: datetime, ttl_s: int = 3600) -> None:
     """Publish the replay's simulated "now" so every stage decides at market time, not wall time."""
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     redis_client().set(REPLAY_NOW_KEY, at.isoformat(), ex=ttl_s)
 
 
 def price_cache_set(*, symbol: str, price: float | Decimal, at: datetime) -> bool:
     """Cache ``price`` as the latest for ``symbol`` unless a newer one is cached. True if set."""
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     client = redis_client()
     script = client.register_script(_SET_IF_NEWER)

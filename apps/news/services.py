@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.bus import outbox
+from apps.bus.names import Stream
 from apps.news import metrics
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, NewsSource
@@ -27,8 +29,6 @@ from apps.news.sources.base import (
 )
 from apps.news.text import TITLE_MAX, clean_text, content_hash, normalise_url
 from apps.news.tickers import TickerExtractor, default_extractor
-from tasks.streams import bus
-from tasks.streams.names import Stream
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def article_ingest(
             stored = _insert(fresh)
             dup_hash += len(fresh) - len(stored)
             if publish and stored:
-                bus.publish_many(
+                outbox.publish_many(
                     [
                         (Stream.NEWS_RAW.value, raw_article(row, source=source), None)
                         for row in stored

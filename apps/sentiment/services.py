@@ -7,12 +7,12 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from apps.bus.names import Stream
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, ArticleSentiment
 from apps.sentiment.contracts import ScoredArticle
 from apps.sentiment.pipeline import articles_score
 from apps.sentiment.selectors import scorer_get, tier2_get
-from tasks.streams.names import Stream
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def article_raw(article: Article) -> RawArticle:
 
 def article_rescore(*, article_id: int) -> ScoredArticle:
     """Score a stored article again with the current scorer, store it and publish ``news:scored``."""
-    from tasks.streams import bus
+    from apps.bus import outbox
 
     article = Article.objects.select_related("source").get(pk=article_id)
     [scored] = articles_score(
@@ -61,7 +61,7 @@ def article_rescore(*, article_id: int) -> ScoredArticle:
     )
     with transaction.atomic():
         article_sentiments_save(scored=scored)
-        bus.publish(Stream.NEWS_SCORED.value, scored)
+        outbox.publish(Stream.NEWS_SCORED.value, scored)
     return scored
 
 

@@ -153,8 +153,8 @@ def signal_generate(
                         name, "long" if v > 0 else "short" if v < 0 else "flat"
                     ).inc()
             if publish:
-                from tasks.streams.bus import publish as bus_publish
-                from tasks.streams.names import Stream
+                from apps.bus.names import Stream
+                from apps.bus.outbox import publish as bus_publish
 
                 bus_publish(Stream.SIGNALS_GENERATED, event, event_id=signal_event_id(signal))
     SIGNAL_SECONDS.observe(time.perf_counter() - started)

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp_webauthn",
     "apps.core",
+    "apps.bus",
     "apps.accounts",
     "apps.news",
     "apps.sentiment",

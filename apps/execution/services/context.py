@@ -50,9 +50,9 @@ def broker_default() -> Broker:
     """The configured broker. The simulated one keeps its state in Redis (survives restarts)."""
     kind = settings.BROKER_KIND
     if kind == "simulated":
+        from apps.core.redis_client import redis_client
         from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
         from apps.execution.costs import commission_parse, slippage_parse
-        from tasks.streams.bus import redis_client
 
         return SimulatedBroker(
             store=RedisStore(redis_client(), key="simbroker:default"),

@@ -229,7 +229,7 @@ def _maybe_crash(point: str, client_order_id: str) -> None:
     per Redis database (the restarted worker then runs normally)."""
     if point != settings.EXECUTION_FAULT_INJECTION:
         return
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     if redis_client().set(f"execution:fault:{point}", b"1", nx=True, ex=3600):
         log.error("fault injection: exiting between submit and record of %s", client_order_id)
@@ -350,8 +350,8 @@ def order_apply(
 def _publish(ctx: ExecutionContext, trade: Trade, fill: FillResult) -> None:
     if not ctx.publish:
         return
-    from tasks.streams.bus import publish
-    from tasks.streams.names import Stream
+    from apps.bus.names import Stream
+    from apps.bus.outbox import publish
 
     publish(
         Stream.TRADES_EXECUTED,

@@ -152,11 +152,11 @@ def replay_trading(
     slippage: SlippageModel | None = None,
     progress: Callable[[int, int, date, ReplayReport], None] | None = None,
 ) -> ReplayReport:
+    from apps.core.redis_client import redis_client
     from apps.core.services import strategies_seed
     from apps.market import calendar
     from apps.market.selectors import bars_iter
     from apps.strategies.services import signal_generate
-    from tasks.streams.bus import redis_client
 
     start_dt = datetime.combine(start, datetime.min.time(), UTC)
     end_dt = datetime.combine(end, datetime.max.time(), UTC)

@@ -41,7 +41,7 @@ def test_bucket_is_shared_by_threads(redis_conn):
     lock = threading.Lock()
 
     def worker() -> None:
-        from tasks.streams.bus import redis_client
+        from apps.core.redis_client import redis_client
 
         bucket = _bucket(redis_client(), 20, key=key)  # each thread its own client
         for _ in range(15):

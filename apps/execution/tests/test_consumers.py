@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from apps.bus import outbox
+from apps.bus.names import Stream
 from apps.core import codec
 from apps.core.services import strategies_seed
 from apps.execution.models import Trade
@@ -15,10 +17,8 @@ from apps.sentiment.contracts import ScoredArticle, TickerSentiment
 from apps.strategies.contracts import Direction, SignalEvent, StrategyContribution
 from apps.strategies.models import Signal
 from apps.strategies.tests.dbdata import article_scored, bars_create
-from tasks.streams import bus
-from tasks.streams.consumers.execution import ExecutionConsumer
-from tasks.streams.consumers.signals import SignalsOnNewsConsumer
-from tasks.streams.names import Stream
+from tasks.consumers.execution import ExecutionConsumer
+from tasks.consumers.signals import SignalsOnNewsConsumer
 
 
 @pytest.mark.django_db(transaction=True)
@@ -33,7 +33,7 @@ def test_scored_news_re_evaluates_the_named_traded_tickers(redis_conn, settings)
     from django.db import transaction
 
     with transaction.atomic():
-        bus.publish(
+        outbox.publish(
             Stream.NEWS_SCORED.value,
             ScoredArticle(
                 article_id=art.pk,
@@ -76,8 +76,8 @@ def test_execution_consumer_claims_in_the_transaction_and_sends_after(redis_conn
     from django.db import transaction
 
     with transaction.atomic():
-        bus.publish(Stream.SIGNALS_GENERATED.value, event)
-        bus.publish(Stream.SIGNALS_GENERATED.value, event)  # the same signal delivered twice
+        outbox.publish(Stream.SIGNALS_GENERATED.value, event)
+        outbox.publish(Stream.SIGNALS_GENERATED.value, event)  # the same signal delivered twice
     assert ExecutionConsumer().consume() == 2
     (trade,) = Trade.objects.all()
     assert trade.status == Trade.Status.ACCEPTED and trade.strategy == "momentum"

@@ -13,14 +13,14 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from apps.bus import outbox
+from apps.bus.names import Stream
 from apps.execution.brokers.base import Broker
 from apps.execution.models import Position, Trade, TradingControl
 from apps.execution.services import broker_default, client_order_id_for
 from apps.strategies.contracts import Direction, SignalEvent, StrategyContribution
 from apps.strategies.models import Signal
 from conftest import wait_for
-from tasks.streams import bus
-from tasks.streams.names import Stream
 
 pytestmark = [pytest.mark.workers, pytest.mark.slow]
 
@@ -47,7 +47,7 @@ def _publish_signal(ticker: str, price: Decimal) -> Signal:
         price=price,
     )
     with transaction.atomic():  # after commit: XADD + a drain task on the execution queue
-        bus.publish(Stream.SIGNALS_GENERATED.value, event)
+        outbox.publish(Stream.SIGNALS_GENERATED.value, event)
     return sig
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from apps.bus.names import Stream
 from apps.core import codec
 from apps.execution.brokers.base import BrokerOrder, OrderRequest, OrderSide, OrderStatus, OrderType
 from apps.execution.brokers.simulated import memory_broker
@@ -28,7 +29,6 @@ from apps.execution.services import (
     trading_resume,
 )
 from apps.strategies.models import Signal
-from tasks.streams.names import Stream
 
 T0 = datetime(2017, 3, 1, 21, 0, tzinfo=UTC)
 SOURCES = [

@@ -7,16 +7,16 @@ import pytest
 from django.db import transaction
 from prometheus_client import REGISTRY
 
+from apps.bus import outbox
+from apps.bus.names import Stream
 from apps.execution.contracts import TradeEvent
 from apps.execution.models import Trade
 from apps.learning.models import LearningAdjustment, LearningCycle, TradeOutcome
 from apps.learning.tests.conftest import round_trip
 from apps.strategies.models import Strategy
 from conftest import wait_for
+from tasks.consumers.learning import LearningConsumer
 from tasks.learning import PENDING_KEY
-from tasks.streams import bus
-from tasks.streams.consumers.learning import LearningConsumer
-from tasks.streams.names import Stream
 
 SOURCES = [
     {"strategy": "momentum", "score": 0.8, "weight": 0.33333333},
@@ -56,8 +56,8 @@ def test_close_becomes_an_outcome_once(redis_conn, strategies):
         direction="long", sources=SOURCES, entry_px="100", exit_px="103"
     )
     with transaction.atomic():  # the execution stage publishes in the transaction of its write
-        bus.publish(Stream.TRADES_EXECUTED, event_for(entry, closed=False))
-        bus.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="29.5"))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(entry, closed=False))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="29.5"))
     assert consumer.consume() == 2
 
     outcome = TradeOutcome.objects.get()
@@ -80,7 +80,7 @@ def test_close_becomes_an_outcome_once(redis_conn, strategies):
     # The same close published again under a new event id: the service's own check skips it.
     before = duplicates()
     with transaction.atomic():
-        bus.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="29.5"))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="29.5"))
     assert consumer.consume() == 2
     assert TradeOutcome.objects.count() == 1
     assert duplicates() == before + 1
@@ -101,8 +101,8 @@ def test_short_without_realized_pnl_and_unmatched_exit(redis_conn, strategies):
     orphan = round_trip(ticker="NVDA")[2]
     Trade.objects.filter(ticker="NVDA", purpose="entry").update(status="canceled")
     with transaction.atomic():
-        bus.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True))
-        bus.publish(Stream.TRADES_EXECUTED, event_for(orphan, closed=True))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(orphan, closed=True))
     assert consumer.consume() == 2
     outcome = TradeOutcome.objects.get()  # the orphan exit (no filled entry) is logged, skipped
     assert outcome.ticker == "MSFT"
@@ -121,7 +121,7 @@ def test_closes_drive_a_learning_cycle_on_a_real_worker(redis_conn, strategies, 
     for i in range(3):
         _, _, exit_ = round_trip(ticker=f"T{i}", sources=SOURCES, exit_px=str(101 + i))
         with transaction.atomic():
-            bus.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True))
+            outbox.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True))
     try:
         wait_for(lambda: TradeOutcome.objects.count() == 3, timeout=60)
         wait_for(lambda: LearningCycle.objects.filter(kind="update").exists(), timeout=60)
@@ -153,7 +153,7 @@ def test_the_positions_entry_trade_is_preferred(redis_conn, strategies):
         ticker="AMZN", qty=0, avg_entry=D(100), opened_at=entry.timestamp, entry_trade=entry
     )
     with transaction.atomic():
-        bus.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="-10"))
+        outbox.publish(Stream.TRADES_EXECUTED, event_for(exit_, closed=True, pnl="-10"))
     LearningConsumer("h6-test").consume()
     outcome = TradeOutcome.objects.get()
     assert outcome.trade_id == entry.pk

@@ -55,7 +55,7 @@ def _credentials() -> tuple[str, str]:
 
 
 def historical_client() -> StockHistoricalDataClient:
-    from tasks.streams.bus import redis_client
+    from apps.core.redis_client import redis_client
 
     key, secret = _credentials()
     client = StockHistoricalDataClient(key, secret, url_override=settings.ALPACA_DATA_URL or None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.bus.names import Stream
 from apps.core import codec
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, NewsSource
@@ -17,7 +18,6 @@ from apps.news.tests.standins import (
     last_modified_only,
     rss_sample,
 )
-from tasks.streams.names import Stream
 
 pytestmark = [requires_shared_data, pytest.mark.usefixtures("news_settings", "no_default_sources")]
 

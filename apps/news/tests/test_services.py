@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from apps.bus.names import Stream
 from apps.core import codec
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, NewsSource
@@ -20,7 +21,6 @@ from apps.news.services import (
 from apps.news.sources.base import FetchedItem
 from apps.news.tests.conftest import metric
 from apps.news.tests.standins import Response
-from tasks.streams.names import Stream
 
 pytestmark = pytest.mark.usefixtures("news_settings", "no_default_sources")
 

@@ -8,6 +8,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.bus import outbox
+from apps.bus.names import Stream
+from apps.bus.topology import consumer_for, routes_of
 from apps.core import codec
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, ArticleSentiment, NewsSource
@@ -15,10 +18,7 @@ from apps.sentiment import metrics
 from apps.sentiment.contracts import ScoredArticle
 from apps.sentiment.scoring import MARKET_TICKER
 from apps.sentiment.selectors import scorer_reset
-from tasks.streams import bus
-from tasks.streams.consumers.sentiment import SentimentConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import consumer_for, consumers_of
+from tasks.consumers.sentiment import SentimentConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def scored_messages(redis_conn) -> list[ScoredArticle]:
 
 def test_consumer_is_registered_on_the_sentiment_queue():
     assert consumer_for("sentiment") is SentimentConsumer
-    assert SentimentConsumer in consumers_of(Stream.NEWS_RAW)
+    assert [r.group for r in routes_of(Stream.NEWS_RAW)] == ["sentiment"]
     assert SentimentConsumer.queue == "sentiment"
 
 
@@ -79,8 +79,8 @@ def test_news_raw_to_rows_and_news_scored(redis_conn):
             "Apple posts great record profits, an excellent quarter", ["AAPL", "MSFT"], 1
         )
         bad = article("Terrible crash wipes out the market, a disaster for investors", [], 2)
-        bus.publish(Stream.NEWS_RAW, good)
-        bus.publish(Stream.NEWS_RAW, bad)
+        outbox.publish(Stream.NEWS_RAW, good)
+        outbox.publish(Stream.NEWS_RAW, bad)
     assert redis_conn.xlen(Stream.NEWS_RAW) == 2
 
     assert SentimentConsumer().consume() == 2
@@ -111,11 +111,11 @@ def test_news_raw_to_rows_and_news_scored(redis_conn):
 def test_replayed_article_is_stored_once(redis_conn):
     with transaction.atomic():
         a = article("Shares rise after a strong outlook", ["NVDA"], 3)
-        bus.publish(Stream.NEWS_RAW, a)
+        outbox.publish(Stream.NEWS_RAW, a)
     SentimentConsumer().consume()
     # The same article arrives again as a new event (e.g. the news stage re-published it).
     with transaction.atomic():
-        bus.publish(Stream.NEWS_RAW, a)
+        outbox.publish(Stream.NEWS_RAW, a)
     SentimentConsumer().consume()
     assert ArticleSentiment.objects.filter(article_id=a.article_id).count() == 1
 
@@ -123,7 +123,7 @@ def test_replayed_article_is_stored_once(redis_conn):
 def test_deleted_article_is_acknowledged_without_rows(redis_conn):
     with transaction.atomic():
         a = article("Gone before scoring", ["IBM"], 4)
-        bus.publish(Stream.NEWS_RAW, a)
+        outbox.publish(Stream.NEWS_RAW, a)
     Article.objects.filter(pk=a.article_id).delete()
     assert SentimentConsumer().consume() == 1
     assert not ArticleSentiment.objects.exists()
@@ -143,8 +143,8 @@ def test_unsure_items_go_to_ollama_tier2(settings, redis_conn, ollama_standin):
     with transaction.atomic():
         no_tickers = article("Tesla recalls cars over a fault", [], 5)
         with_tickers = article("Tesla recalls cars, Ford too", ["F"], 6)
-        bus.publish(Stream.NEWS_RAW, no_tickers)
-        bus.publish(Stream.NEWS_RAW, with_tickers)
+        outbox.publish(Stream.NEWS_RAW, no_tickers)
+        outbox.publish(Stream.NEWS_RAW, with_tickers)
     SentimentConsumer().consume()
     rows = sorted(
         ArticleSentiment.objects.values_list("article_id", "ticker", "tier", "model_used")
@@ -165,7 +165,7 @@ def test_ollama_down_keeps_tier1(settings, redis_conn, ollama_standin):
     before = metrics.TIER2_OUTCOMES.labels("timeout")._value.get()
     with transaction.atomic():
         a = article("Tesla recalls cars over a fault", ["TSLA"], 7)
-        bus.publish(Stream.NEWS_RAW, a)
+        outbox.publish(Stream.NEWS_RAW, a)
     SentimentConsumer().consume()
     [row] = ArticleSentiment.objects.all()
     assert (row.tier, row.model_used) == (1, "vader-lexicon@3.3.2")
@@ -201,7 +201,7 @@ def test_a_burst_is_read_as_one_micro_batch_of_read_count(redis_conn, monkeypatc
     monkeypatch.setattr(SentimentConsumer, "read_count", 3)
     with transaction.atomic():
         for n in range(5):
-            bus.publish(Stream.NEWS_RAW, article(f"Shares rise {n}", ["AAPL"], 10 + n))
+            outbox.publish(Stream.NEWS_RAW, article(f"Shares rise {n}", ["AAPL"], 10 + n))
     consumer = SentimentConsumer()
     assert consumer.consume() == 3
     assert consumer.consume() == 2

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from apps.bus.names import Stream
 from apps.core import codec
 from apps.core.services import strategies_seed
 from apps.strategies.contracts import SignalEvent
 from apps.strategies.models import Signal, Strategy
 from apps.strategies.services import signal_generate
 from apps.strategies.tests.dbdata import article_scored, bars_create
-from tasks.streams.names import Stream
 
 pytestmark = pytest.mark.django_db
 

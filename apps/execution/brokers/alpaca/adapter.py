@@ -86,7 +86,7 @@ class AlpacaBroker(Broker):
         )
         self.extended_hours = bool(settings.TRADING_ALLOW_EXTENDED_HOURS)
         if bucket is None:
-            from tasks.streams.bus import redis_client
+            from apps.core.redis_client import redis_client
 
             account = hashlib.sha1(self.api_key.encode()).hexdigest()[:10]
             bucket = TokenBucket.per_minute(

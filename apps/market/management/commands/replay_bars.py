@@ -73,7 +73,7 @@ class Command(BaseCommand):
         return self._hold(opts["hold"])
 
     def _drive(self, names: list[str], at: Any) -> None:
-        from tasks.queues import Queue
+        from apps.bus.queues import Queue
         from tasks.signals import bars_arrived
 
         replay_clock_set(at=at)

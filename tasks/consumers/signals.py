@@ -7,17 +7,15 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from apps.bus.consumer import Delivery, StreamConsumer
+from apps.bus.names import Stream
+from apps.bus.queues import Queue
 from apps.sentiment.contracts import ScoredArticle
 from apps.strategies.services import signal_generate
-from tasks.queues import Queue
-from tasks.streams.consumer import Delivery, StreamConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import register
 
 log = logging.getLogger(__name__)
 
 
-@register
 class SignalsOnNewsConsumer(StreamConsumer):
     stream = Stream.NEWS_SCORED.value
     group = "signals"

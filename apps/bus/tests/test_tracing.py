@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tasks.streams import bus, consumer
-from tasks.streams.names import Stream
-from tasks.streams.probe import Ping, PingStage1
+from apps.bus import consumer, outbox
+from apps.bus.names import Stream
+from apps.bus.probe import Ping, PingStage1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ def test_consumer_span_continues_the_producer_trace(redis_conn, monkeypatch) -> 
     monkeypatch.setattr(consumer, "tracer", tracer)
 
     with tracer.start_as_current_span("fetch news") as producer_span, transaction.atomic():
-        bus.publish(Stream.PING_1, Ping(sent_at=time.time()))
+        outbox.publish(Stream.PING_1, Ping(sent_at=time.time()))
     producer_trace = producer_span.get_span_context().trace_id
     trace.set_tracer_provider  # noqa: B018 - (the global provider is left alone)
 

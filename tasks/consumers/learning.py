@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from apps.bus.consumer import Delivery, StreamConsumer
+from apps.bus.names import Stream
+from apps.bus.queues import Queue
 from apps.execution.contracts import TradeEvent
 from apps.learning.services import outcome_record
-from tasks.queues import Queue
-from tasks.streams.consumer import Delivery, StreamConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import register
 
 
-@register
 class LearningConsumer(StreamConsumer):
     stream = Stream.TRADES_EXECUTED.value
     group = "learning"

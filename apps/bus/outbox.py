@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -25,42 +24,23 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from opentelemetry import propagate
-from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
-from redis.retry import Retry
 
+from apps.bus import topology
+from apps.bus.metrics import BUS_PUBLISH_ERRORS, BUS_PUBLISHED
+from apps.bus.tasks import drain
 from apps.core import codec
 from apps.core.contracts import Contract
 from apps.core.models import OutboxMessage
-from tradebot.metrics import BUS_PUBLISH_ERRORS, BUS_PUBLISHED
+from apps.core.redis_client import redis_client
 
 log = logging.getLogger(__name__)
-
-_local = threading.local()
 
 # Field names inside a stream entry.
 F_EVENT = "event_id"
 F_BODY = "body"
 F_TRACE = "trace"
 F_SENT = "sent_at"
-
-
-def redis_client() -> redis.Redis:
-    """A per-thread client that retries on dropped connections (with backoff) instead of failing."""
-    client: redis.Redis | None = getattr(_local, "client", None)
-    url = settings.REDIS_URL
-    if client is None or getattr(_local, "url", None) != url:
-        client = redis.Redis.from_url(
-            url,
-            decode_responses=False,
-            socket_timeout=10,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-            retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
-            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-        )
-        _local.client, _local.url = client, url
-    return client
 
 
 def new_event_id() -> uuid.UUID:
@@ -213,9 +193,8 @@ def relay(limit: int = 500) -> int:
 
 
 def _groups_of(streams: Iterable[str]) -> list[tuple[str, str]]:
-    from tasks.streams.registry import consumers_of
-
-    return [(c.group, c.queue) for stream in sorted(streams) for c in consumers_of(stream)]
+    """The (group, queue) pairs that read ``streams``, from the static topology (no consumer import)."""
+    return [(r.group, r.queue) for stream in sorted(streams) for r in topology.routes_of(stream)]
 
 
 def wake_streams(streams: Iterable[str]) -> None:
@@ -245,8 +224,6 @@ def wake(group: str, queue: str) -> None:
 
 
 def _queue_drain(group: str, queue: str) -> None:
-    from tasks.bus import drain
-
     drain.apply_async(args=(group,), queue=queue)
 
 

@@ -14,12 +14,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import transaction
 
+from apps.bus.consumer import Delivery, StreamConsumer
+from apps.bus.topology import PROBE_STREAMS, probe_queue
 from apps.core.contracts import Contract
 from apps.core.models import BusPing
-from tasks.queues import Queue
-from tasks.streams.consumer import Delivery, StreamConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import register
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +35,7 @@ class Ping(Contract):
 
 LATENCY_KEY = "bus:probe:latency"
 HOP_LATENCY_KEY = "bus:probe:hop_latency"
-PING_STREAMS = [Stream.PING_1, Stream.PING_2, Stream.PING_3, Stream.PING_4]
+PING_STREAMS = list(PROBE_STREAMS)
 
 
 class _PingStage(StreamConsumer):
@@ -110,25 +108,19 @@ class _PingStage(StreamConsumer):
         transaction.on_commit(lambda: os._exit(137))
 
 
-def _probe_queue(n: int) -> str:
-    """BUS_PROBE_QUEUES: comma-separated queues for stages 1..4 (default: all on `default`)."""
-    queues = [q for q in getattr(settings, "BUS_PROBE_QUEUES", []) if q]
-    return queues[(n - 1) % len(queues)] if queues else Queue.DEFAULT.value
-
-
 def _stage(n: int) -> type[_PingStage]:
-    cls = type(
+    cls: type[_PingStage] = type(
         f"PingStage{n}",
         (_PingStage,),
         {
             "stage": n,
             "stream": PING_STREAMS[n - 1].value,
             "group": f"probe-{n}",
-            "queue": _probe_queue(n),
+            "queue": probe_queue(n),
             "__module__": __name__,
         },
     )
-    return register(cls)
+    return cls
 
 
 PingStage1, PingStage2, PingStage3, PingStage4 = (_stage(n) for n in range(1, 5))

@@ -1,7 +1,8 @@
-"""Prometheus metrics of the backbone (the bus and the queues) and the shared registry.
+"""Prometheus metrics of the bus and the queues, on the process's shared registry.
 
-Every process exposes the same registry: the web process at ``/metrics``, each worker on its own
-``METRICS_PORT``. Stage metrics live next to their stage (``apps/<app>/metrics.py``) on this registry.
+Every process exposes the same registry (prometheus_client's default ``REGISTRY``): the web process
+at ``/metrics``, each worker on its own ``METRICS_PORT``. Stage metrics live next to their stage
+(``apps/<app>/metrics.py``) on the same registry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from collections.abc import Iterator
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from apps.bus.names import Stream, dead_letter
+from apps.bus.queues import Queue
+from apps.core.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +61,12 @@ class BusCollector(Collector):
     )
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
-        # Registration calls describe(), not collect(): collect() imports modules that register
-        # metrics themselves, which would deadlock on the registry's lock.
+        # Registration calls describe(), not collect(): collect() reads Redis, which registration
+        # must not wait for.
         for name, doc in self.NAMES:
             yield GaugeMetricFamily(name, doc)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from tasks.queues import Queue
-        from tasks.streams.bus import redis_client
-        from tasks.streams.names import Stream, dead_letter
-
         length = GaugeMetricFamily(
             "tradebot_stream_length", "Entries in a stream", labels=["stream"]
         )

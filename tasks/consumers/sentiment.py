@@ -10,20 +10,18 @@ import logging
 
 from django.conf import settings
 
+from apps.bus.consumer import Delivery, StreamConsumer
+from apps.bus.names import Stream
+from apps.bus.queues import Queue
 from apps.news.contracts import RawArticle
 from apps.sentiment.contracts import ScoredArticle
 from apps.sentiment.pipeline import articles_score
 from apps.sentiment.selectors import scorer_get, tier2_get
 from apps.sentiment.services import article_sentiments_save
-from tasks.queues import Queue
-from tasks.streams.consumer import Delivery, StreamConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import register
 
 log = logging.getLogger(__name__)
 
 
-@register
 class SentimentConsumer(StreamConsumer):
     stream = Stream.NEWS_RAW.value
     group = "sentiment"

@@ -14,11 +14,11 @@ import pytest
 import redis as redis_lib
 from django.db import transaction
 
+from apps.bus import outbox
+from apps.bus.names import Stream, dead_letter
+from apps.bus.probe import Ping
 from apps.core.models import BusPing, ProcessedMessage
 from conftest import WorkerProcess, wait_for
-from tasks.streams import bus
-from tasks.streams.names import Stream, dead_letter
-from tasks.streams.probe import Ping
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.workers]
 
@@ -27,7 +27,7 @@ Workers = Callable[..., WorkerProcess]
 
 def publish(**kw: object) -> str:
     with transaction.atomic():
-        row = bus.publish(Stream.PING_1, Ping(sent_at=time.time(), **kw))  # type: ignore[arg-type]
+        row = outbox.publish(Stream.PING_1, Ping(sent_at=time.time(), **kw))  # type: ignore[arg-type]
     return str(row.event_id)
 
 

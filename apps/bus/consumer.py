@@ -25,13 +25,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from opentelemetry import propagate, trace
 
+from apps.bus import outbox
+from apps.bus.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
+from apps.bus.names import dead_letter
 from apps.core import codec
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
 from apps.core.models import ProcessedMessage
-from tasks.streams import bus
-from tasks.streams.names import dead_letter
-from tradebot.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
+from apps.core.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("tradebot.bus")
@@ -51,7 +52,7 @@ class Delivery:
     message: Contract | None = None
     error: str = ""
     emitted: list[tuple[str, Contract]] = field(default_factory=list)
-    outputs: list[bus.OutMessage] = field(default_factory=list)
+    outputs: list[outbox.OutMessage] = field(default_factory=list)
 
     def emit(self, stream: str, message: Contract) -> None:
         """Publish ``message`` downstream, atomically with this delivery's effect."""
@@ -59,7 +60,7 @@ class Delivery:
 
     @property
     def sent_at(self) -> float:
-        return float(self.fields.get(bus.F_SENT, "0") or 0)
+        return float(self.fields.get(outbox.F_SENT, "0") or 0)
 
 
 class StreamConsumer:
@@ -76,7 +77,7 @@ class StreamConsumer:
 
     def __init__(self, consumer_name: str | None = None) -> None:
         self.name = consumer_name or f"{socket.gethostname()}:{os.getpid()}"
-        self.redis = bus.redis_client()
+        self.redis = redis_client()
         self.cfg = settings.BUS
 
     # ---- what a stage implements ---------------------------------------------------------------
@@ -154,7 +155,7 @@ class StreamConsumer:
                     mid = _s(entry[0])
                     if counts.get(mid, 0) > self.cfg["MAX_DELIVERIES"]:
                         err = self._last_error(mid) or "delivered too many times (consumer died?)"
-                        self._dead_letter(mid, bus.raw_fields(entry[1]), err)
+                        self._dead_letter(mid, outbox.raw_fields(entry[1]), err)
                     else:
                         live.append(entry)
                 if live:
@@ -175,8 +176,8 @@ class StreamConsumer:
         total = 0
         while True:
             if time.monotonic() >= deadline:
-                bus.clear_wake(self.group)
-                bus.wake(self.group, self.queue)
+                outbox.clear_wake(self.group)
+                outbox.wake(self.group, self.queue)
                 return total
             n = self.consume(block_ms=linger or None)
             total += n
@@ -184,24 +185,24 @@ class StreamConsumer:
                 continue
             # Quiet: clear the flag, then one last look. A message published after this read
             # finds the flag clear and queues a new drain, so nothing waits for beat.
-            bus.clear_wake(self.group)
+            outbox.clear_wake(self.group)
             n = self.consume()
             total += n
             if n == 0:
                 return total
-            bus.hold_wake(self.group)
+            outbox.hold_wake(self.group)
 
     # ---- internals -----------------------------------------------------------------------------
     def _decode(self, entries: list[Any]) -> list[Delivery]:
         deliveries = []
         for mid_raw, raw in entries:
-            fields = bus.raw_fields(raw)
+            fields = outbox.raw_fields(raw)
             d = Delivery(
-                message_id=_s(mid_raw), event_id=fields.get(bus.F_EVENT, ""), fields=fields
+                message_id=_s(mid_raw), event_id=fields.get(outbox.F_EVENT, ""), fields=fields
             )
             try:
                 uuid.UUID(d.event_id)
-                d.message = codec.loads(fields.get(bus.F_BODY, ""))
+                d.message = codec.loads(fields.get(outbox.F_BODY, ""))
             except (ContractError, ValueError) as exc:
                 d.error = f"undecodable message: {exc}"
             deliveries.append(d)
@@ -213,9 +214,9 @@ class StreamConsumer:
             self.handle(d)
             d.outputs = self._outputs(d)
 
-    def _outputs(self, d: Delivery) -> list[bus.OutMessage]:
+    def _outputs(self, d: Delivery) -> list[outbox.OutMessage]:
         return [
-            bus.out_message(stream, msg, bus.derived_event_id(d.event_id, stream, i))
+            outbox.out_message(stream, msg, outbox.derived_event_id(d.event_id, stream, i))
             for i, (stream, msg) in enumerate(d.emitted)
         ]
 
@@ -237,11 +238,11 @@ class StreamConsumer:
             done_before = {str(k): v for k, v in receipts}
         dupes: list[Delivery] = []
         fresh: list[Delivery] = []
-        resend: list[bus.OutMessage] = []
+        resend: list[outbox.OutMessage] = []
         for d in todo:  # already applied, or the same event twice in this batch
             if d.event_id in done_before:
                 dupes.append(d)
-                resend += [bus.OutMessage.from_json(o) for o in done_before[d.event_id] or []]
+                resend += [outbox.OutMessage.from_json(o) for o in done_before[d.event_id] or []]
             else:
                 fresh.append(d)
                 done_before[d.event_id] = []
@@ -267,7 +268,7 @@ class StreamConsumer:
                 pipe.hdel(self._err_key, *ack_ids)
 
         try:
-            bus.xadd_messages(outputs, then=ack)
+            outbox.xadd_messages(outputs, then=ack)
         except redis.exceptions.RedisError as exc:
             # Not acknowledged: the messages are reclaimed later and their outputs re-sent.
             log.warning(
@@ -377,8 +378,6 @@ class StreamConsumer:
 
     def _dead_letter(self, message_id: str, fields: dict[str, str], error: str) -> None:
         """Move a message to ``<stream>:dead`` with its error, then acknowledge it."""
-        from tradebot.metrics import BUS_PROCESSED as processed
-
         entry: dict[Any, Any] = {
             **fields,
             "error": error[-4000:],
@@ -391,12 +390,12 @@ class StreamConsumer:
         pipe.xack(self.stream, self.group, message_id)
         pipe.hdel(self._err_key, message_id)
         pipe.execute()
-        processed.labels(self.group, "dead").inc()
+        BUS_PROCESSED.labels(self.group, "dead").inc()
         log.error(
             "bus: %s dead-lettered %s (event %s): %s",
             self.group,
             message_id,
-            fields.get(bus.F_EVENT),
+            fields.get(outbox.F_EVENT),
             error.strip().splitlines()[-1:] or error,
         )
 
@@ -424,7 +423,7 @@ class StreamConsumer:
 
     def _context(self, d: Delivery) -> Any:
         try:
-            carrier = json.loads(d.fields.get(bus.F_TRACE, "{}") or "{}")
+            carrier = json.loads(d.fields.get(outbox.F_TRACE, "{}") or "{}")
         except ValueError:
             carrier = {}
         return propagate.extract(carrier)

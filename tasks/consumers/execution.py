@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from apps.bus.consumer import Delivery, StreamConsumer
+from apps.bus.names import Stream
+from apps.bus.queues import Queue
 from apps.execution.brokers.base import BrokerError
 from apps.execution.models import Trade
 from apps.execution.services import (
@@ -21,15 +24,10 @@ from apps.execution.services import (
     trade_send,
 )
 from apps.strategies.contracts import SignalEvent
-from tasks.queues import Queue
-from tasks.streams.consumer import Delivery, StreamConsumer
-from tasks.streams.names import Stream
-from tasks.streams.registry import register
 
 log = logging.getLogger(__name__)
 
 
-@register
 class ExecutionConsumer(StreamConsumer):
     stream = Stream.SIGNALS_GENERATED.value
     group = "execution"

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BusConfig(AppConfig):
+    name = "apps.bus"
+    label = "bus"
+
+    def ready(self) -> None:
+        # Every process (web, workers, commands, tests) reports the bus and queue gauges.
+        from apps.bus.metrics import register_collectors
+
+        register_collectors()
