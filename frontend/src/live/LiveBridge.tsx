@@ -1,0 +1,52 @@
+import { useEffect, useSyncExternalStore } from "react";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { getLiveStatus, onLiveEvent, startLive, stopLive, subscribeLiveStatus, type LiveEvent } from "./socket";
+import { toast } from "../components/toast";
+import { fmtUSD, num } from "../lib/format";
+
+/** Which cached queries an event changes. Views refetch only then; nothing polls. */
+export function applyEvent(qc: QueryClient, e: LiveEvent): void {
+  const t = e.type.toLowerCase();
+  const inv = (...k: string[]) => k.forEach((key) => void qc.invalidateQueries({ queryKey: [key] }));
+  if (t.includes("fill") || t.includes("trade")) {
+    inv("trades", "trade", "portfolio");
+    const d = e.data;
+    const qty = num(d.filled_qty ?? d.qty);
+    const price = d.filled_avg_price ?? d.price;
+    toast(`Trade executed: ${String(d.side ?? "").toUpperCase()} ${qty ?? ""} ${String(d.ticker ?? d.symbol ?? "")}`.replace(/\s+/g, " ").trim(), {
+      kind: "success",
+      body: price !== undefined ? `at ${fmtUSD(price)}` : undefined,
+    });
+  } else if (t.includes("order")) inv("trades", "trade", "portfolio");
+  else if (t.includes("state") || t.includes("trading")) inv("trading", "portfolio");
+  else if (t.includes("weight") || t.includes("learning")) inv("strategies", "weights", "adjustments", "learning");
+  else if (t.includes("article") || t.includes("news") || t.includes("sentiment")) inv("articles", "correlation");
+  else if (t.includes("signal")) inv("signals");
+  else if (t.includes("backtest")) inv("backtests", "backtest", "compare");
+  else if (t.includes("portfolio") || t.includes("position")) inv("portfolio");
+}
+
+export function LiveBridge() {
+  const qc = useQueryClient();
+  useEffect(() => {
+    const off = onLiveEvent((e) => applyEvent(qc, e));
+    startLive();
+    return () => {
+      off();
+      stopLive();
+    };
+  }, [qc]);
+  return null;
+}
+
+const words = { idle: "Live: off", connecting: "Live: connecting", open: "Live", reconnecting: "Live: reconnecting", closed: "Live: off" } as const;
+
+export function LiveIndicator() {
+  const s = useSyncExternalStore(subscribeLiveStatus, getLiveStatus);
+  return (
+    <span data-testid="live-status" data-state={s} className="flex items-center gap-1">
+      <span aria-hidden="true" className={`inline-block h-2 w-2 rounded-full ${s === "open" ? "bg-emerald-700" : "bg-amber-600"}`} />
+      {words[s]}
+    </span>
+  );
+}
