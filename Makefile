@@ -13,7 +13,8 @@ TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/test,)
 TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/9,)
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=tradebot.settings.test
 
-.PHONY: install run stop test lint typecheck pytest bench migrations-check compose-check lock clean demo-data
+.PHONY: install run stop test lint typecheck pytest bench migrations-check compose-check lock clean demo-data \
+	dashboard frontend-lint frontend-test
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -27,17 +28,17 @@ $(STAMP): $(VENV)/bin/python requirements/*.txt
 
 install: $(STAMP)
 
-## run: migrate, seed, load demo data, start web + one worker per queue + beat + Flower
-run: install
+## run: build the dashboard, migrate, seed, load demo data, start web + workers + beat + Flower
+run: install dashboard
 	$(PY) manage.py runbot
 
 stop: install
 	TRADEBOT_NO_EMBEDDED_START=1 $(PY) manage.py embedded stop
 
 ## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
-test: install lint migrations-check compose-check pytest
+test: install lint migrations-check compose-check pytest frontend-test
 
-lint: install
+lint: install frontend-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) $(VENV)/bin/mypy .
@@ -61,6 +62,35 @@ lock:
 	{ echo "# Full lock of every transitive dependency (Python 3.11). Regenerate: make lock"; \
 	  /tmp/tradebot-lock/bin/pip freeze --all --exclude pip | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'; } \
 	  > requirements/constraints.txt
+
+# The dashboard (frontend/): Node 20 + npm. No browser download: the e2e drives Debian's
+# /usr/bin/chromium (CHROMIUM=...), which .ci/run installs when it is missing.
+NPM := $(shell command -v npm 2>/dev/null)
+FE := frontend
+FE_STAMP := $(FE)/node_modules/.installed
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+$(FE_STAMP): $(FE)/package.json $(FE)/package-lock.json
+	cd $(FE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## dashboard: build frontend/dist when npm is available (the web process serves it at /)
+dashboard:
+ifeq ($(NPM),)
+	@echo "npm not found: the dashboard is not built (the web process answers / with how to build it)"
+else
+	@$(MAKE) --no-print-directory $(FE_STAMP)
+	cd $(FE) && npm run --silent build
+endif
+
+frontend-lint: $(FE_STAMP)
+	cd $(FE) && npm run --silent lint && npx tsc -b && npm run --silent check:api
+
+## frontend-test: Vitest component tests, the Playwright e2e against a real backend, budgets
+frontend-test: install $(FE_STAMP)
+	cd $(FE) && npx vitest run
+	cd $(FE) && npm run --silent build
+	$(TEST_ENV) $(FE)/e2e/run.sh
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tradebot import embedded
+from tradebot.csp import whitenoise_headers
 from tradebot.env import BASE_DIR, data_dir, env
 
 DATA_DIR = data_dir()
@@ -130,6 +131,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# The dashboard's Vite build: WhiteNoise serves its files at the site root (/assets/...),
+# tradebot.dashboard serves index.html for "/" and the app's routes, both with a strict CSP.
+DASHBOARD_DIST = env.str("DASHBOARD_DIST", default=str(BASE_DIR / "frontend" / "dist"))
+WHITENOISE_ROOT = DASHBOARD_DIST if Path(DASHBOARD_DIST).is_dir() else None
+WHITENOISE_ADD_HEADERS_FUNCTION = whitenoise_headers
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

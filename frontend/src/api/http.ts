@@ -20,7 +20,8 @@ function withAuth(req: Request, token: string | null): Request {
  * and retries once. Used as openapi-fetch's `fetch`, and directly for the auth ceremonies.
  */
 export async function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  const base = new Request(input, init);
+  const target = typeof input === "string" ? new URL(input, location.href) : input;
+  const base = new Request(target, init);
   let token = getAccessToken();
   if (!token) token = await refreshAccess();
   const retryCopy = base.clone();

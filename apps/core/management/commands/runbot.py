@@ -34,8 +34,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\ntradebot is starting:\n"
-                f"  dashboard/admin  http://localhost:{web}/admin/   (create a user: "
-                "python manage.py createsuperuser)\n"
+                f"  dashboard        http://localhost:{web}/   (first user: python manage.py "
+                "registration_link <username>, open the link, create a passkey)\n"
+                f"  admin            http://localhost:{web}/admin/\n"
                 f"  metrics (web)    http://localhost:{web}/metrics\n"
                 f"  health           http://localhost:{web}/healthz\n"
                 f"  Flower           http://localhost:{flower}/\n"
