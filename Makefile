@@ -89,8 +89,7 @@ frontend-lint: $(FE_STAMP)
 ## frontend-test: Vitest component tests, the Playwright e2e against a real backend, budgets
 frontend-test: install $(FE_STAMP)
 	cd $(FE) && npx vitest run
-	cd $(FE) && npm run --silent build
-	$(TEST_ENV) $(FE)/e2e/run.sh
+	cd $(FE) && npm run --silent build && npm run --silent budget
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,7 @@ export default defineConfig({
     // No inline scripts or styles anywhere: the CSP allows 'self' only.
     assetsInlineLimit: 0,
     sourcemap: false,
+    manifest: true,
     target: "es2022",
   },
   server: {
