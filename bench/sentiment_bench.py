@@ -210,7 +210,7 @@ def gpu_rows(bert: Path, heads: list[str]) -> list[str]:
     for dtype in (torch.float32, torch.float16, torch.bfloat16):
         model = AutoModelForSequenceClassification.from_pretrained(str(bert), dtype=dtype)
         model = model.to("cuda").eval()
-        for bs in (1, 32, 128):
+        for bs in (1, 32, 128, 256, 1024):
             batches = [heads[i : i + bs] for i in range(0, len(heads), bs)]
             encs = [
                 tok(b, padding=True, truncation=True, max_length=64, return_tensors="pt").to("cuda")
@@ -225,9 +225,26 @@ def gpu_rows(bert: Path, heads: list[str]) -> list[str]:
                 torch.cuda.synchronize()
             rate = len(heads) / (time.perf_counter() - t0)
             lines.append(
-                f"| BERT-base CUDA {str(dtype).split('.')[-1]:<9} batch {bs:>3} | {rate:>10.0f}/s |"
+                f"| BERT-base CUDA {str(dtype).split('.')[-1]:<9} batch {bs:>4} | {rate:>10.0f}/s |"
             )
         del model
+    # The tier itself (token-sorted batches, SENTIMENT_DTYPE): what the sentiment worker gets.
+    from apps.sentiment.tiers.transformer import TransformerScorer
+
+    many = (heads * (4096 // max(1, len(heads)) + 1))[:4096]
+    for dt in ("fp32", "bf16"):
+        scorer = TransformerScorer(
+            str(bert), name="bert", version="random", device="cuda", dtype=dt, batch_size=256
+        )
+        scorer.score_batch(many[:512])
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        scorer.score_batch(many)
+        torch.cuda.synchronize()
+        rate = len(many) / (time.perf_counter() - t0)
+        lines.append(
+            f"| BERT-base tier CUDA {dt:<5} batch 256 (tokenising incl.) | {rate:>8.0f}/s |"
+        )
     return lines
 
 
@@ -287,6 +304,18 @@ def main() -> None:
             f"{name}@{version} torch fp32",
             TransformerScorer(str(model_dir), name=name, version=version, **common),
         )
+        # The GPU tier's default precision, measured here on CPU (same arithmetic; speed differs).
+        bench(
+            f"{name} torch bf16",
+            TransformerScorer(str(model_dir), name=name, version=version, dtype="bf16", **common),
+        )
+        if torch.cuda.is_available():
+            gpu = {**common, "device": "cuda", "batch_size": 256}
+            for dt in ("fp32", "bf16", "fp16"):
+                bench(
+                    f"{name} CUDA {dt} batch 256",
+                    TransformerScorer(str(model_dir), name=name, version=version, dtype=dt, **gpu),
+                )
         bench(
             f"{name} torch dyn-int8",
             TransformerScorer(str(model_dir), name=name, version=version, int8=True, **common),
@@ -377,6 +406,11 @@ def main() -> None:
             "our model ONNX int8 vs torch fp32 speed at batch 32: "
             f"{int8['b32_per_s'] / fp32['b32_per_s']:.1f}x"
         )
+    bf16 = next((r for r in rows if r["scorer"].endswith("torch bf16")), None)
+    if fp32 and bf16:
+        for split in splits:
+            cost = (fp32[f"{split}_acc"] - bf16[f"{split}_acc"]) * 100
+            print(f"accuracy cost of bf16 on our model, {split}: {cost:+.2f} points (goal: <= 0.5)")
     bert32 = next(
         (r for r in rows if r["scorer"].endswith("RANDOM weights (speed only) torch fp32")), None
     )

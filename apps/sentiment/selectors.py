@@ -67,6 +67,7 @@ def _load_finbert(source: str) -> ScorerChoice:
         int8=cpu and settings.SENTIMENT_FINBERT_INT8,
         batch_size=settings.SENTIMENT_BATCH_SIZE,
         threads=settings.SENTIMENT_THREADS or None,
+        dtype=settings.SENTIMENT_DTYPE,
     )
     return ScorerChoice(scorer=scorer, kind=FINBERT, source=source)
 
@@ -93,7 +94,11 @@ def _load_trained(model_dir: Path) -> ScorerChoice:
     if use_onnx and torch_device() == "cpu":
         scorer = OnnxScorer(model_dir, **common)  # type: ignore[arg-type]
     else:
-        scorer = TransformerScorer(str(model_dir), **common)  # type: ignore[arg-type]
+        scorer = TransformerScorer(
+            str(model_dir),
+            dtype=settings.SENTIMENT_DTYPE,
+            **common,  # type: ignore[arg-type]
+        )
     return ScorerChoice(scorer=scorer, kind=TRAINED, source=str(model_dir))
 
 
@@ -143,7 +148,10 @@ def _state_key() -> str:
         latest = pointer.read_text().strip()
     except OSError:
         latest = ""
-    return f"{settings.FINBERT_MODEL}|{settings.SENTIMENT_MODELS_DIR}|{settings.SENTIMENT_ENGINE}|{latest}"
+    return (
+        f"{settings.FINBERT_MODEL}|{settings.SENTIMENT_MODELS_DIR}|{settings.SENTIMENT_ENGINE}|"
+        f"{settings.SENTIMENT_DTYPE}|{latest}"
+    )
 
 
 def scorer_get() -> ScorerChoice:

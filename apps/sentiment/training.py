@@ -57,6 +57,11 @@ class TrainConfig:
     class_weighting: bool = True
     seed: int = 13
     threads: int | None = None
+    # Where to train: None = CUDA when present, else CPU.
+    device: str | None = None
+    # Mixed precision of the forward/backward pass (weights and optimiser stay fp32): auto = bf16
+    # autocast on CUDA (fp16 with loss scaling where the GPU has no bf16), fp32 on CPU.
+    precision: str = "auto"
     export_onnx: bool = True
     progress: bool = True
     # Generated report-style sentences added to the tweets (0: tweets only); see synthetic.py.
@@ -169,10 +174,15 @@ def _collate(ids: list[list[int]], pad_id: int) -> tuple[Any, Any]:
     return input_ids, mask
 
 
+def _model_device(model: Any) -> Any:
+    return next(model.parameters()).device
+
+
 def _logits(model: Any, encoded: list[list[int]], pad_id: int, batch_size: int = 128) -> Any:
-    """A model's logits for every encoded row, in order (a float tensor, n x 3)."""
+    """A model's logits for every encoded row, in order (a float tensor on the CPU, n x 3)."""
     import torch
 
+    device = _model_device(model)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     out = torch.zeros((len(encoded), 3), dtype=torch.float32)
     model.eval()
@@ -180,7 +190,8 @@ def _logits(model: Any, encoded: list[list[int]], pad_id: int, batch_size: int =
         for start in range(0, len(order), batch_size):
             part = order[start : start + batch_size]
             input_ids, mask = _collate([encoded[i] for i in part], pad_id)
-            out[part] = model(input_ids=input_ids, attention_mask=mask).logits.float()
+            logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+            out[part] = logits.float().cpu()
     return out
 
 
@@ -213,6 +224,15 @@ def student_from(teacher: Any, keep: int) -> Any:
     return student
 
 
+def training_setup(device: str | None, precision: str) -> tuple[str, str]:
+    """(device, precision) a run uses: CUDA when present unless told, and the autocast dtype
+    (``auto``: bf16 on CUDA, fp16 on a GPU without bf16, fp32 on CPU)."""
+    from apps.sentiment.tiers.transformer import torch_device, torch_dtype_name
+
+    dev = torch_device(device)
+    return dev, torch_dtype_name(precision, dev)
+
+
 @dataclass(slots=True)
 class _Fit:
     """One optimisation run over the encoded training rows (fine-tuning or distillation)."""
@@ -223,6 +243,8 @@ class _Fit:
     pad_id: int
     rng: random.Random
     desc: str
+    device: str = "cpu"
+    precision: str = "fp32"
 
     def run(
         self,
@@ -231,10 +253,25 @@ class _Fit:
         loss_of: Callable[[Any, list[int]], Any],
         on_step: Callable[[int, float], None] | None = None,
     ) -> None:
+        import contextlib
+
         import torch
         from tqdm.auto import tqdm
 
+        from apps.sentiment.tiers.transformer import torch_dtype
+
         cfg = self.config
+        device_type = self.device.split(":")[0]
+        if self.precision == "fp32":
+            autocast: Callable[[], Any] = contextlib.nullcontext
+        else:
+            dtype = torch_dtype(self.precision)
+
+            def autocast() -> Any:
+                return torch.autocast(device_type=device_type, dtype=dtype)
+
+        # fp16 needs loss scaling (its range is narrow); bf16 has fp32's range and does not.
+        scaler = torch.amp.GradScaler(device_type, enabled=self.precision == "fp16")
         total_steps = max(1, math.ceil(math.ceil(len(self.x) / cfg.batch_size) * epochs))
         warmup_steps = int(total_steps * cfg.warmup)
         optimiser = torch.optim.AdamW(
@@ -255,11 +292,17 @@ class _Fit:
                 if step >= total_steps:
                     break
                 input_ids, mask = _collate([self.x[i] for i in batch], self.pad_id)
-                logits = model(input_ids=input_ids, attention_mask=mask).logits
-                loss = loss_of(logits, batch)
-                loss.backward()
+                with autocast():
+                    logits = model(
+                        input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
+                    ).logits
+                # The loss in fp32 (autocast would compute it in fp32 anyway on CUDA).
+                loss = loss_of(logits.float(), batch)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimiser)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimiser.step()
+                scaler.step(optimiser)
+                scaler.update()
                 scheduler.step()
                 optimiser.zero_grad(set_to_none=True)
                 step += 1
@@ -284,6 +327,8 @@ def train(
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
+    device, precision = training_setup(config.device, config.precision)
+    log.info("train_sentiment: training on %s, %s", device, precision)
 
     train_rows = examples_load(config.data_dir / "sent_train.csv")
     valid_rows = examples_load(config.data_dir / "sent_valid.csv")
@@ -319,21 +364,21 @@ def train(
         # Inverse-frequency weights (square-rooted, so neutral, the majority, is not drowned out).
         counts = np.bincount(y_train, minlength=3).astype(np.float64) + 1.0
         w = np.sqrt(counts.sum() / (3 * counts))
-        weight = torch.tensor(w / w.mean(), dtype=torch.float32)
+        weight = torch.tensor(w / w.mean(), dtype=torch.float32, device=device)
     hard_loss = torch.nn.CrossEntropyLoss(weight=weight)
-    labels_t = torch.tensor(y_train, dtype=torch.long)
-    fit = _Fit(config, x_train, y_train, pad_id, rng, "train_sentiment")
+    labels_t = torch.tensor(y_train, dtype=torch.long, device=device)
+    fit = _Fit(config, x_train, y_train, pad_id, rng, "train_sentiment", device, precision)
 
     # 1. The teacher: MiniLM-L6 fine-tuned on the labels (or one given ready-made).
     if config.teacher_dir:
         model = AutoModelForSequenceClassification.from_pretrained(
             str(config.teacher_dir), local_files_only=True
-        )
+        ).to(device)
     else:
         extra: dict[str, Any] = {"num_hidden_layers": config.layers} if config.layers else {}
         model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID, local_files_only=True, **extra
-        )
+        ).to(device)
         fit.run(model, config.epochs, lambda logits, b: hard_loss(logits, labels_t[b]), on_step)
     teacher = model
     teacher_accuracy: tuple[float, float] | None = None
@@ -353,11 +398,13 @@ def train(
         more = [(t, lab) for t, lab in more if t not in seen]
         x_student = x_train + encode(more)
         y_student = y_train + [LABEL2ID[lab] for _, lab in more]
-        labels_t = torch.tensor(y_student, dtype=torch.long)
-        soft = _logits(teacher, x_student, pad_id)
+        labels_t = torch.tensor(y_student, dtype=torch.long, device=device)
+        soft = _logits(teacher, x_student, pad_id).to(device)
         temp, alpha = config.distil_temperature, config.distil_alpha
         model = student_from(teacher, keep)
-        fit = _Fit(config, x_student, y_student, pad_id, rng, f"distil {keep} layers")
+        fit = _Fit(
+            config, x_student, y_student, pad_id, rng, f"distil {keep} layers", device, precision
+        )
 
         def distil_loss(logits: Any, b: list[int]) -> Any:
             kl = torch.nn.functional.kl_div(
@@ -416,6 +463,7 @@ def train(
         "synthetic_valid_accuracy": round(synth_accuracy, 4) if synth_valid else None,
         "synthetic_valid_macro_f1": round(synth_f1, 4) if synth_valid else None,
         "seconds": round(seconds, 1),
+        "trained_on": {"device": device, "precision": precision},
         "max_length": config.max_length,
         "onnx": ONNX_FILE if onnx_path else None,
         "config": {

@@ -273,6 +273,8 @@ SENTIMENT_MODELS_DIR = Path(
 SENTIMENT_AUTO_TRAIN = env.bool("SENTIMENT_AUTO_TRAIN", default=True)
 SENTIMENT_ENGINE = env.str("SENTIMENT_ENGINE", default="onnx")  # trained model on CPU: onnx | torch
 SENTIMENT_FINBERT_INT8 = env.bool("SENTIMENT_FINBERT_INT8", default=True)  # CPU: torch dynamic int8
+# Transformer tier precision: auto = bf16 on CUDA (fp16 where the GPU lacks bf16), fp32 on CPU.
+SENTIMENT_DTYPE = env.str("SENTIMENT_DTYPE", default="auto")  # auto | fp32 | bf16 | fp16
 SENTIMENT_THREADS = env.int("SENTIMENT_THREADS", default=0)  # 0 = library default
 SENTIMENT_BATCH_SIZE = env.int("SENTIMENT_BATCH_SIZE", default=32)  # rows per inference call
 SENTIMENT_MICRO_BATCH = env.int("SENTIMENT_MICRO_BATCH", default=512)  # articles read per batch

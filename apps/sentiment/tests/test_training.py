@@ -174,3 +174,46 @@ def test_student_keeps_evenly_spaced_teacher_layers(tiny_model_dir):
         t_layer = teacher.base_model.encoder.layer[t_idx]
         for a, b in zip(s_layer.parameters(), t_layer.parameters(), strict=True):
             assert torch.equal(a, b)
+
+
+def test_training_device_and_precision_resolve(monkeypatch):
+    import torch
+
+    from apps.sentiment.training import training_setup
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert training_setup(None, "auto") == ("cpu", "fp32")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert training_setup(None, "auto") == ("cuda", "bf16")  # CUDA when present, bf16 autocast
+    assert training_setup("cpu", "auto") == ("cpu", "fp32")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert training_setup(None, "auto") == ("cuda", "fp16")
+
+
+def test_mixed_precision_training_runs_the_autocast_path(tmp_path):
+    """The CUDA recipe (autocast, loss scaling hooks, device moves) on CPU with bf16 autocast."""
+    out = tmp_path / "models"
+    call_command(
+        "train_sentiment",
+        "--max-samples=24",
+        "--epochs=1",
+        "--batch-size=8",
+        "--threads=1",
+        "--student-layers=0",
+        "--no-onnx",
+        "--device=cpu",
+        "--precision=bf16",
+        f"--out={out}",
+        "--no-progress",
+    )
+    model_dir = latest_model_dir(out)
+    assert model_dir is not None
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["trained_on"] == {"device": "cpu", "precision": "bf16"}
+    # Weights are kept in fp32 (autocast only lowers the matmuls): the saved model is fp32.
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
+    assert next(model.parameters()).dtype.is_floating_point
+    assert str(next(model.parameters()).dtype) == "torch.float32"

@@ -26,6 +26,15 @@ class Command(BaseCommand):
         parser.add_argument("--lr", type=float, default=8e-5)
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+        parser.add_argument(
+            "--device", default=None, help="cuda, cuda:1, cpu (default: CUDA when present)"
+        )
+        parser.add_argument(
+            "--precision",
+            choices=["auto", "fp32", "bf16", "fp16"],
+            default="auto",
+            help="autocast dtype (auto: bf16 on CUDA, fp32 on CPU)",
+        )
         parser.add_argument("--no-class-weights", action="store_true")
         parser.add_argument(
             "--synthetic",
@@ -63,6 +72,8 @@ class Command(BaseCommand):
             learning_rate=opts["lr"],
             seed=opts["seed"],
             threads=opts["threads"],
+            device=opts["device"],
+            precision=opts["precision"],
             class_weighting=not opts["no_class_weights"],
             export_onnx=not opts["no_onnx"],
             progress=not opts["no_progress"],
@@ -71,7 +82,12 @@ class Command(BaseCommand):
             teacher_dir=opts["teacher"],
             distil_epochs=opts["distil_epochs"],
         )
-        self.stdout.write(f"train_sentiment: data {config.data_dir}, writing under {out}")
+        from apps.sentiment.training import training_setup
+
+        device, precision = training_setup(config.device, config.precision)
+        self.stdout.write(
+            f"train_sentiment: data {config.data_dir}, on {device} ({precision}), writing under {out}"
+        )
         result = train(config)
         scorer_reset()
         self.stdout.write(
