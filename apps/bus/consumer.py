@@ -164,33 +164,47 @@ class StreamConsumer:
             if start == "0-0":
                 return total
 
-    def drain(self, max_seconds: float = 30.0) -> int:
+    def drain(self, max_seconds: float = 30.0, *, slot: int = 0) -> int:
         """Process until the stream stays quiet (the ``bus.drain`` task).
 
         With ``DRAIN_LINGER_MS`` > 0 the drain blocks on the stream that long for more work before
         it gives the worker back, so a busy stream is consumed continuously with no Celery dispatch
         per message. After ``max_seconds`` it re-queues itself so other tasks get the worker.
+
+        Scale-out: on an unordered group (``topology.max_drains`` > 1) a drain that reads a full
+        batch -- a backlog -- wakes the drain of the next slot, which a free worker of the queue
+        runs in parallel; each reads the one consumer group under its own consumer name, so Redis
+        hands each entry to one of them. Extra drains stop when the stream is quiet again. Slot 0
+        keeps the no-lost-wake-up protocol; the others only add capacity.
         """
+        from apps.bus.topology import max_drains
+
         linger = self.cfg["DRAIN_LINGER_MS"]
         deadline = time.monotonic() + max_seconds
+        drains = max_drains(self.group)
+        if drains > 1:
+            self.name = f"{self.name}:{slot}"
+        batch = self.read_count or self.cfg["BATCH"]
         total = 0
         while True:
             if time.monotonic() >= deadline:
-                outbox.clear_wake(self.group)
-                outbox.wake(self.group, self.queue)
+                outbox.clear_wake(self.group, slot)
+                outbox.wake(self.group, self.queue, slot)
                 return total
             n = self.consume(block_ms=linger or None)
             total += n
             if n:
+                if n >= batch and slot + 1 < drains:
+                    outbox.wake(self.group, self.queue, slot + 1)  # a backlog: one more drain
                 continue
             # Quiet: clear the flag, then one last look. A message published after this read
             # finds the flag clear and queues a new drain, so nothing waits for beat.
-            outbox.clear_wake(self.group)
+            outbox.clear_wake(self.group, slot)
             n = self.consume()
             total += n
             if n == 0:
                 return total
-            outbox.hold_wake(self.group)
+            outbox.hold_wake(self.group, slot)
 
     # ---- internals -----------------------------------------------------------------------------
     def _decode(self, entries: list[Any]) -> list[Delivery]:

@@ -202,11 +202,13 @@ def wake_streams(streams: Iterable[str]) -> None:
         wake(group, queue)
 
 
-def _wake_key(group: str) -> str:
-    return f"bus:wake:{group}"
+def _wake_key(group: str, slot: int = 0) -> str:
+    """Slot 0 is the group's own drain (woken by publishers); slots 1.. are the extra drains a
+    backlog adds on an unordered group (woken by the drain of the slot before)."""
+    return f"bus:wake:{group}" if slot == 0 else f"bus:wake:{group}:{slot}"
 
 
-def wake(group: str, queue: str) -> None:
+def wake(group: str, queue: str, slot: int = 0) -> None:
     """Make sure a drain for ``group`` is queued or running; queue one only if none is.
 
     The flag means "a drain is queued or running and will read the stream after now". A drain
@@ -215,28 +217,28 @@ def wake(group: str, queue: str) -> None:
     dispatch per message.
     """
     try:
-        if not redis_client().set(_wake_key(group), b"1", nx=True, ex=WAKE_TTL_S):
+        if not redis_client().set(_wake_key(group, slot), b"1", nx=True, ex=WAKE_TTL_S):
             return
     except redis.exceptions.RedisError as exc:
         log.warning("bus: could not wake %s (beat's drain will pick it up): %s", group, exc)
         return
-    _queue_drain(group, queue)
+    _queue_drain(group, queue, slot)
 
 
-def _queue_drain(group: str, queue: str) -> None:
-    drain.apply_async(args=(group,), queue=queue)
+def _queue_drain(group: str, queue: str, slot: int = 0) -> None:
+    drain.apply_async(args=(group, slot) if slot else (group,), queue=queue)
 
 
 WAKE_TTL_S = 120
 
 
-def hold_wake(group: str) -> None:
+def hold_wake(group: str, slot: int = 0) -> None:
     """A running drain keeps the flag set (and fresh) so publishers don't queue more drains."""
-    redis_client().set(_wake_key(group), b"1", ex=WAKE_TTL_S)
+    redis_client().set(_wake_key(group, slot), b"1", ex=WAKE_TTL_S)
 
 
-def clear_wake(group: str) -> None:
-    redis_client().delete(_wake_key(group))
+def clear_wake(group: str, slot: int = 0) -> None:
+    redis_client().delete(_wake_key(group, slot))
 
 
 def raw_fields(fields: dict[bytes, bytes]) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from apps.bus.topology import consumer_for
 
 
 @shared_task(name="bus.drain", acks_late=True, ignore_result=True)
-def drain(group: str) -> int:
-    """Process everything new on ``group``'s stream. Queued by publishers on the group's queue."""
-    return consumer_for(group)().drain()
+def drain(group: str, slot: int = 0) -> int:
+    """Process everything new on ``group``'s stream. Queued by publishers on the group's queue
+    (slot 0), and on an unordered group by a drain that meets a backlog (slots 1..BUS_DRAINS-1)."""
+    return consumer_for(group)().drain(slot=slot)
 
 
 @shared_task(name="bus.reclaim", acks_late=True, ignore_result=True)

@@ -28,6 +28,10 @@ class Route:
     stream: str
     queue: str
     consumer: str  # "package.module:ClassName", imported only where the group is drained
+    # Per-key order matters (one ticker's signals/orders/trades must apply in stream order): the
+    # group is drained by one drain at a time, whichever worker runs it. An unordered group may run
+    # up to BUS_DRAINS[group] drains at once, on as many workers (docs/scaling.md).
+    ordered: bool = True
 
 
 # The stages, in the order of the one-way flow (Article -> ScoredArticle -> Signal -> Trade ->
@@ -38,6 +42,7 @@ STAGES: tuple[Route, ...] = (
         Stream.NEWS_RAW.value,
         Queue.SENTIMENT.value,
         "tasks.consumers.sentiment:SentimentConsumer",
+        ordered=False,  # each article is scored on its own: any worker, any order
     ),
     Route(
         "signals",
@@ -76,6 +81,7 @@ def probe_routes() -> tuple[Route, ...]:
             PROBE_STREAMS[n - 1].value,
             probe_queue(n),
             f"apps.bus.probe:PingStage{n}",
+            ordered=False,
         )
         for n in range(1, 5)
     )
@@ -95,6 +101,14 @@ def route(group: str) -> Route:
 
 def routes_of(stream: str) -> list[Route]:
     return [r for r in routes() if r.stream == stream]
+
+
+def max_drains(group: str) -> int:
+    """How many drains of ``group`` may run at once: 1 for an ordered group, else
+    ``BUS_DRAINS[group]`` (default 1; the sentiment stage defaults to 4)."""
+    r = route(group)
+    wanted = int(getattr(settings, "BUS_DRAINS", {}).get(group, 1))
+    return 1 if r.ordered else max(1, wanted)
 
 
 def consumer_for(group: str) -> type[StreamConsumer]:

@@ -187,6 +187,16 @@ BUS = {
     # How long a drain task keeps polling an empty stream before it gives the worker back.
     "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=200),
 }
+# Drains that may run at once per unordered consumer group (a backlog wakes one more, up to this):
+# "sentiment=4,probe-1=2". Ordered groups (signals, execution, learning) always run one at a time.
+BUS_DRAINS = {
+    "sentiment": 4,
+    **{
+        k.strip(): int(v)
+        for k, _, v in (item.partition("=") for item in env.list("BUS_DRAINS", default=[]))
+        if k.strip() and v.strip()
+    },
+}
 # Lets the bus probe crash or fail on purpose (tests and the fault suite only).
 BUS_FAULT_INJECTION = env.bool("BUS_FAULT_INJECTION", default=False)
 # Queues of the four bus-probe stages (health check, bench); default: all on `default`.
