@@ -33,7 +33,7 @@ run: install dashboard
 	$(PY) manage.py runbot
 
 stop: install
-	TRADEBOT_NO_EMBEDDED_START=1 $(PY) manage.py embedded stop
+	TRADEBOT_NO_EMBEDDED_START=1 $(PY) manage.py runbot --stop
 
 ## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
 test: install lint migrations-check compose-check pytest frontend-test

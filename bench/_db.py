@@ -20,6 +20,10 @@ def setup_django(db_name: str = "tradebot_bench") -> None:
             if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [db_name]).fetchone():
                 c.execute(f'CREATE DATABASE "{db_name}"')
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")
+    # A throw-away key: benchmarks serve nothing, but base settings on a DATABASE_URL fail closed.
+    import secrets
+
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
     import django
 
     django.setup()

@@ -22,12 +22,21 @@ def _routes(sender: Celery, **_: object) -> None:
 
 
 @worker_init.connect
-def _worker_metrics(**_: object) -> None:
+def _worker_metrics(sender: object = None, **_: object) -> None:
     """Each worker serves its own Prometheus /metrics on METRICS_PORT (see README)."""
-    from tradebot import telemetry
+    from django.conf import settings
+
+    from tradebot import liveness, telemetry
 
     telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))
     telemetry.serve_worker_metrics()
+    # The health check's view of this worker: alive, and no task past its limit (liveness.py).
+    hostname = str(getattr(sender, "hostname", "") or "worker")
+    liveness.install(
+        hostname.split("@", 1)[0],
+        stuck_after_s=settings.WORKER_STUCK_AFTER_S,
+        exit_after_s=settings.WORKER_STUCK_EXIT_AFTER_S or None,
+    )
 
 
 @worker_process_init.connect

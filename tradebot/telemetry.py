@@ -61,8 +61,10 @@ def setup(service: str = "tradebot") -> None:
         except Exception as exc:  # noqa: BLE001
             log.warning("telemetry: celery instrumentation skipped: %s", exc)
         from apps.bus.metrics import register_collectors
+        from tradebot.supervision import register_restart_collector
 
         register_collectors()
+        register_restart_collector()
 
 
 def serve_worker_metrics() -> None:

@@ -91,6 +91,9 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Fail closed (tradebot/security.py): with DEBUG off and a database of its own, a missing, short or
+# placeholder DJANGO_SECRET_KEY (or JWT signing key) stops every process at start-up.
+SECRETS_REQUIRED = not DEBUG and bool(env.str("DATABASE_URL", default=""))
 
 # --- Redis: REDIS_URL, else the embedded server ---------------------------------------------------
 EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6390)
@@ -171,6 +174,11 @@ CELERY_TASK_ROUTES = {
     f"{q}.*": {"queue": q}
     for q in ("news", "sentiment", "signals", "execution", "learning", "backtest")
 } | {"market.*": {"queue": "signals"}, "bus.maintain": {"queue": "default"}}
+
+# Liveness (tradebot/liveness.py): a task running longer than its time_limit, else this, marks the
+# worker stuck in its health check; stuck this much longer, the worker exits to be restarted (0: never).
+WORKER_STUCK_AFTER_S = env.float("WORKER_STUCK_AFTER_S", default=900.0)
+WORKER_STUCK_EXIT_AFTER_S = env.float("WORKER_STUCK_EXIT_AFTER_S", default=300.0)
 
 # --- The Redis Streams bus -------------------------------------------------------------------------
 BUS = {
