@@ -6,6 +6,8 @@ the other sources' tasks keep running on the other slots (and after it, on a sol
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 
@@ -17,9 +19,12 @@ from apps.news import services
 def dispatch() -> list[int]:
     """Beat: claim the sources that are due and queue one poll task for each."""
     claimed = services.sources_claim_due()
+    queued_at = time.time()
     for source_id in claimed:
+        # No Celery ``expires``: an expired message would be dropped with nothing recorded. The
+        # poll itself sees how long it waited and records the expiry as the source's error.
         poll_source.apply_async(
-            args=(source_id,), queue=Queue.NEWS.value, expires=settings.NEWS_POLL_EXPIRES_S
+            args=(source_id,), kwargs={"queued_at": queued_at}, queue=Queue.NEWS.value
         )
     return claimed
 
@@ -33,6 +38,6 @@ def dispatch() -> list[int]:
     soft_time_limit=settings.NEWS_POLL_TIME_LIMIT_S,
     time_limit=settings.NEWS_POLL_TIME_LIMIT_S + 10,
 )
-def poll_source(source_id: int, force: bool = False) -> str:
-    """Poll one source. Source failures are recorded on the source, never raised."""
-    return services.source_poll(source_id=source_id, force=force).outcome
+def poll_source(source_id: int, force: bool = False, queued_at: float | None = None) -> str:
+    """Poll one source. Source failures (an expired poll too) are recorded on the source."""
+    return services.source_poll(source_id=source_id, force=force, queued_at=queued_at).outcome

@@ -24,6 +24,7 @@ from apps.news.sources.base import (
     FetchedItem,
     FetchResult,
     SourceError,
+    SourceExpired,
     SourceSkipped,
     adapter_for,
 )
@@ -42,6 +43,8 @@ class IngestResult:
     duplicate_url: int = 0
     duplicate_hash: int = 0
     invalid: int = 0
+    # Items dated implausibly far after the fetch, stored with the fetch time instead.
+    future_dated: int = 0
 
     def __add__(self, other: IngestResult) -> IngestResult:
         return IngestResult(
@@ -49,6 +52,7 @@ class IngestResult:
             self.duplicate_url + other.duplicate_url,
             self.duplicate_hash + other.duplicate_hash,
             self.invalid + other.invalid,
+            self.future_dated + other.future_dated,
         )
 
 
@@ -68,12 +72,22 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _prepare(item: FetchedItem, *, extractor: TickerExtractor) -> Article | None:
+def _prepare(
+    item: FetchedItem, *, extractor: TickerExtractor, fetched_at: datetime | None = None
+) -> Article | None:
     title = clean_text(item.title, limit=TITLE_MAX)
     if not title:
         return None
     summary = clean_text(item.summary)
     published_at = _aware(item.published_at)
+    # The hash keeps the date as sent, so a re-poll of the same item is still a duplicate.
+    hashed_at = published_at
+    if (
+        published_at is not None
+        and fetched_at is not None
+        and published_at > fetched_at + timedelta(seconds=settings.NEWS_FUTURE_TOLERANCE_S)
+    ):
+        published_at = fetched_at  # an item "from 2099" would sit at the top of every view
     given = [t.strip().upper() for t in item.tickers if t and len(t.strip()) <= 12]
     found = extractor.extract(f"{title}\n{summary}")
     tickers = list(dict.fromkeys([*given, *found]))[:MAX_TICKERS]
@@ -82,7 +96,7 @@ def _prepare(item: FetchedItem, *, extractor: TickerExtractor) -> Article | None
         title=title,
         summary=summary,
         published_at=published_at,
-        content_hash=content_hash(title=title, summary=summary, published_at=published_at),
+        content_hash=content_hash(title=title, summary=summary, published_at=hashed_at),
         tickers=tickers,
     )
 
@@ -130,13 +144,15 @@ def article_ingest(
     extractor = extractor or default_extractor()
     total = IngestResult()
     for chunk in _chunks(items, INGEST_CHUNK):
-        invalid = dup_url = dup_hash = 0
+        invalid = dup_url = dup_hash = future = 0
         candidates: list[Article] = []
         for item in chunk:
-            row = _prepare(item, extractor=extractor)
+            row = _prepare(item, extractor=extractor, fetched_at=fetched_at)
             if row is None:
                 invalid += 1
             else:
+                if row.published_at != _aware(item.published_at):
+                    future += 1
                 candidates.append(row)
         known_hashes, known_urls = articles_existing(
             hashes=[r.content_hash for r in candidates], urls=[r.url for r in candidates]
@@ -170,7 +186,7 @@ def article_ingest(
         if dup_hash:
             metrics.DEDUP_SKIPS.labels(source.name, "content_hash").inc(dup_hash)
         metrics.ARTICLES_STORED.labels(source.name).inc(len(stored))
-        total = total + IngestResult(len(stored), dup_url, dup_hash, invalid)
+        total = total + IngestResult(len(stored), dup_url, dup_hash, invalid, future)
     return total
 
 
@@ -212,6 +228,8 @@ def _record_skip(source: NewsSource, reason: str, *, now: datetime) -> PollOutco
 
 
 def _record_error(source: NewsSource, kind: str, message: str, *, now: datetime) -> PollOutcome:
+    """Count the failure and back off; ``now`` is when the poll *ended* (a poll that hung for a
+    minute backs off from the end of that minute, not from its start)."""
     errors = source.consecutive_errors + 1
     delay = backoff_delay(
         errors, base_s=settings.NEWS_BACKOFF_BASE_S, cap_s=settings.NEWS_BACKOFF_MAX_S
@@ -236,12 +254,12 @@ def _record_error(source: NewsSource, kind: str, message: str, *, now: datetime)
 
 
 def _record_success(source: NewsSource, result: FetchResult, *, now: datetime) -> PollOutcome:
+    warnings = list(result.warnings)
     changes: dict[str, object] = {
         "last_polled_at": now,
         "last_success_at": now,
         "consecutive_errors": 0,
         "backoff_until": None,
-        "last_error": "; ".join(result.warnings)[:2000],
     }
     if result.etag is not None:
         changes["etag"] = result.etag[:300]
@@ -249,19 +267,27 @@ def _record_success(source: NewsSource, result: FetchResult, *, now: datetime) -
         changes["last_modified"] = result.last_modified[:100]
     if result.cursor is not None:
         changes["cursor"] = result.cursor[:200]
-    if result.warnings:
-        metrics.SOURCE_WARNINGS.labels(source.name).inc()
-        log.warning("news: %s degraded: %s", source.name, "; ".join(result.warnings))
     if result.not_modified:
+        _warn(source, warnings)
         metrics.POLLS.labels(source.name, "not_modified").inc()
-        NewsSource.objects.filter(pk=source.pk).update(**changes)
+        NewsSource.objects.filter(pk=source.pk).update(
+            last_error="; ".join(warnings)[:2000], **changes
+        )
         log.info("news: %s not modified", source.name)
         return PollOutcome(source.name, "not_modified")
     metrics.ARTICLES_FETCHED.labels(source.name).inc(len(result.items))
     with transaction.atomic():
         ingested = article_ingest(source=source, items=result.items, fetched_at=now)
+        if ingested.future_dated:
+            warnings.append(
+                f"{ingested.future_dated} item(s) dated more than "
+                f"{settings.NEWS_FUTURE_TOLERANCE_S:g}s after the fetch; stored with the fetch time"
+            )
+        _warn(source, warnings)
         # Saved with the articles: a crash in between would re-fetch, and dedup absorbs that.
-        NewsSource.objects.filter(pk=source.pk).update(**changes)
+        NewsSource.objects.filter(pk=source.pk).update(
+            last_error="; ".join(warnings)[:2000], **changes
+        )
     metrics.POLLS.labels(source.name, "ok").inc()
     duplicates = ingested.duplicate_url + ingested.duplicate_hash
     log.info(
@@ -274,7 +300,19 @@ def _record_success(source: NewsSource, result: FetchResult, *, now: datetime) -
     return PollOutcome(source.name, "ok", len(result.items), ingested.stored, duplicates)
 
 
-def source_poll(*, source_id: int, force: bool = False, now: datetime | None = None) -> PollOutcome:
+def _warn(source: NewsSource, warnings: list[str]) -> None:
+    if warnings:
+        metrics.SOURCE_WARNINGS.labels(source.name).inc(len(warnings))
+        log.warning("news: %s degraded: %s", source.name, "; ".join(warnings))
+
+
+def source_poll(
+    *,
+    source_id: int,
+    force: bool = False,
+    now: datetime | None = None,
+    queued_at: float | None = None,
+) -> PollOutcome:
     """Poll one source, store what is new, and update its conditional-GET / backoff state.
 
     Never raises for a source's failure: the error is stored on the source, counted, logged, and
@@ -284,22 +322,40 @@ def source_poll(*, source_id: int, force: bool = False, now: datetime | None = N
     if source is None:  # deleted in the admin after the poll was queued
         log.info("news: source %s no longer exists; poll dropped", source_id)
         return PollOutcome(f"#{source_id}", "missing")
+    # A caller's ``now`` freezes the clock (tests, replays); else the real clock, read again at
+    # the end so that backoff counts from the end of the poll.
+    frozen = now
+
+    def ended() -> datetime:
+        return frozen or timezone.now()
+
     now = now or timezone.now()
     if not source.enabled and not force:
         return PollOutcome(source.name, "disabled")
+    if queued_at is not None:
+        waited = time.time() - queued_at
+        if waited > settings.NEWS_POLL_EXPIRES_S:
+            # Recorded, not silently dropped: the source backs off from now and says why.
+            return _record_error(
+                source,
+                SourceExpired.kind,
+                f"poll waited {waited:.0f}s in the queue (expiry {settings.NEWS_POLL_EXPIRES_S:g}s):"
+                " the news worker is saturated",
+                now=now,
+            )
     started = time.monotonic()
     try:
         result = adapter_for(source.kind).fetch(source_config(source))
     except SourceSkipped as exc:
-        return _record_skip(source, str(exc), now=now)
+        return _record_skip(source, str(exc), now=ended())
     except SourceError as exc:
-        return _record_error(source, exc.kind, str(exc), now=now)
+        return _record_error(source, exc.kind, str(exc), now=ended())
     except Exception as exc:  # a broken adapter must not stop the other sources
         log.exception("news: %s crashed in its adapter", source.name)
-        return _record_error(source, "other", f"{type(exc).__name__}: {exc}", now=now)
+        return _record_error(source, "other", f"{type(exc).__name__}: {exc}", now=ended())
     finally:
         metrics.FETCH_SECONDS.labels(source.name).observe(time.monotonic() - started)
-    return _record_success(source, result, now=now)
+    return _record_success(source, result, now=ended())
 
 
 def sources_claim_due(*, now: datetime | None = None) -> list[int]:

@@ -268,6 +268,11 @@ NEWS_HTTP_TIMEOUT_S = env.float("NEWS_HTTP_TIMEOUT_S", default=15.0)  # connect 
 NEWS_FETCH_DEADLINE_S = env.float("NEWS_FETCH_DEADLINE_S", default=60.0)  # whole download
 NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=10 * 1024 * 1024)
 NEWS_MAX_ITEMS_PER_POLL = env.int("NEWS_MAX_ITEMS_PER_POLL", default=200)
+# Sources may not reach loopback/private/link-local/reserved addresses (SSRF), except these
+# networks (CIDRs or addresses), e.g. 10.1.2.0/24 for an intranet feed.
+NEWS_ALLOWED_NETWORKS = env.list("NEWS_ALLOWED_NETWORKS", default=[])
+# An item dated more than this after the fetch is stored with the fetch time (and a warning).
+NEWS_FUTURE_TOLERANCE_S = env.float("NEWS_FUTURE_TOLERANCE_S", default=86400.0)
 NEWS_HTTP_USER_AGENT = env.str(
     "NEWS_HTTP_USER_AGENT", default="tradebot/0.1 (self-hosted; admin@localhost)"
 )  # SEC EDGAR asks for a contact address in the User-Agent

@@ -3,8 +3,8 @@
 Adapters are small and do no database work: the poll service (``apps.news.services``) gives them a
 frozen :class:`SourceConfig`, gets a :class:`FetchResult` back, stores the items and saves the new
 conditional-GET / cursor state. Every failure is raised as a :class:`SourceError` with a ``kind``
-(timeout, http, too_large, parse, auth, network, config) so the service can count it, back off and
-carry on with the other sources.
+(timeout, http, too_large, parse, auth, network, config, forbidden, encoding, expired) so the
+service can count it, back off and carry on with the other sources.
 """
 
 from __future__ import annotations
@@ -96,6 +96,24 @@ class SourceAuthError(SourceError):
 
 class SourceConfigError(SourceError):
     kind = "config"
+
+
+class SourceForbiddenAddress(SourceError):
+    """A URL or redirect that points at a scheme or an address a source may not reach (SSRF)."""
+
+    kind = "forbidden"
+
+
+class SourceBadEncoding(SourceError):
+    """A body in stacked or unknown content encodings (a decompression bomb's shape)."""
+
+    kind = "encoding"
+
+
+class SourceExpired(SourceError):
+    """The poll waited in the queue past its expiry (a saturated news worker)."""
+
+    kind = "expired"
 
 
 class SourceSkipped(Exception):  # not an error: the source is off by configuration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +36,43 @@ def _when(entry: Any) -> datetime | None:
     return None
 
 
+# A document type declaration with an internal subset, or any entity declaration: the shape of
+# entity-expansion bombs ("billion laughs") and external-entity reads. Refused before any parser
+# sees the bytes. A bare ``<!DOCTYPE rss PUBLIC ...>`` (old RSS 0.91) is removed, not parsed.
+_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE[^>\[]*\[|ENTITY)", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!\s*DOCTYPE[^>\[]*>", re.IGNORECASE)
+
+
+def _as_utf8(content: bytes) -> bytes:
+    """UTF-16/32 documents re-encoded, so the declaration check sees their characters."""
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if content.startswith(bom):
+            return content.decode(codec, "replace").encode("utf-8")
+    if content[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        return content.decode("utf-16-le" if content[0] else "utf-16-be", "replace").encode()
+    return content
+
+
+def guard_xml(content: bytes) -> bytes:
+    """Refuse DTD internal subsets and entity declarations; drop a bare DOCTYPE line."""
+    if not content.strip():
+        raise SourceParseError("empty body: the server answered with no content")
+    probe = _as_utf8(content)
+    if _DECLARATION.search(probe):
+        raise SourceParseError(
+            "XML with a DTD or entity declarations refused before parsing (entity expansion)"
+        )
+    return _DOCTYPE.sub(b"", content, count=1) if probe is content else content
+
+
 def parse_feed(content: bytes, *, content_type: str = "", limit: int = 200) -> FetchResult:
     """Items of an RSS/Atom document. Raises :class:`SourceParseError` when nothing usable is in it."""
+    content = guard_xml(content)
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
     warnings: list[str] = []
@@ -47,6 +83,11 @@ def parse_feed(content: bytes, *, content_type: str = "", limit: int = 200) -> F
         warnings.append(f"feed parsed with errors, {len(parsed.entries)} item(s) kept ({problem})")
     elif not parsed.entries and not parsed.feed.get("title") and parsed.version == "":
         raise SourceParseError("not an RSS/Atom document (no feed element found)")
+    if len(parsed.entries) > limit:
+        warnings.append(
+            f"feed had {len(parsed.entries):,} items; kept the first {limit:,} "
+            "(NEWS_MAX_ITEMS_PER_POLL), the rest were dropped"
+        )
     items = []
     for entry in parsed.entries[:limit]:
         title = entry.get("title") or ""

@@ -75,7 +75,7 @@ Handler = Callable[[Request], Response]
 class StandInServer:
     """A tiny routing HTTP server in a thread. ``stop`` ends handlers that sleep (hanging sources)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
         self.requests: list[Request] = []
         self.stopping = threading.Event()
@@ -131,7 +131,7 @@ class StandInServer:
             def do_POST(self) -> None:
                 self._serve("POST")
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
