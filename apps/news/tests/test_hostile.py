@@ -19,12 +19,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.bus.names import Stream
 from apps.news.models import Article, NewsSource
 from apps.news.services import source_poll
 from apps.news.sources import http as news_http
 from apps.news.tests.conftest import metric
 from apps.news.tests.standins import Response, StandInServer
-from tasks.streams.names import Stream
 
 pytestmark = pytest.mark.usefixtures("news_settings", "no_default_sources")
 
