@@ -9,7 +9,6 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.utils import timezone
 
 from apps.bus.queues import Queue
 
@@ -50,8 +49,9 @@ def market_tick(symbols: list[str], at: str | None = None) -> int:
         return 0
     from apps.execution.services import context_live
     from apps.execution.services.context import market_tick as tick
+    from apps.market.selectors import market_now
 
-    when = datetime.fromisoformat(at) if at else timezone.now()
+    when = datetime.fromisoformat(at) if at else market_now()
     return tick(ctx=context_live(), symbols=list(symbols), at=when)
 
 

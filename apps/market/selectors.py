@@ -111,15 +111,9 @@ def latest_price(*, symbol: str) -> Decimal | None:
 
 def market_now() -> datetime:
     """Market time: the replay's simulated clock while a replay drives the bot, else wall time."""
-    from django.utils import timezone
+    from apps.market.clock import market_clock
 
-    from apps.core.redis_client import redis_client
-    from apps.market.services import REPLAY_NOW_KEY
-
-    raw = redis_client().get(REPLAY_NOW_KEY)
-    if raw:
-        return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw))
-    return timezone.now()
+    return market_clock().now()
 
 
 def bars_symbols(*, timeframe: str | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from apps.market.calendar import daily_bar_time
+from apps.market.clock import REPLAY_NOW_KEY
 from apps.market.contracts import Bar
 from apps.market.metrics import BARS_STORED
 from apps.market.models import MarketBar
@@ -61,9 +62,6 @@ def _model(bar: Bar) -> MarketBar:
         trade_count=bar.trade_count,
         source=bar.source[:40],
     )
-
-
-REPLAY_NOW_KEY = "market:replay:now"
 
 
 def replay_clock_set(*, at: datetime, ttl_s: int = 3600) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.utils import timezone
 
 from apps.bus.consumer import Delivery, StreamConsumer
 from apps.bus.names import Stream
 from apps.bus.queues import Queue
+from apps.core.clock import Clock
+from apps.market.clock import market_clock
 from apps.sentiment.contracts import ScoredArticle
 from apps.strategies.services import signal_generate
 
@@ -20,6 +21,7 @@ class SignalsOnNewsConsumer(StreamConsumer):
     stream = Stream.NEWS_SCORED.value
     group = "signals"
     queue = Queue.SIGNALS.value
+    clock: Clock | None = None  # the market clock (the replay's when one drives the bot)
 
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
@@ -30,7 +32,9 @@ class SignalsOnNewsConsumer(StreamConsumer):
         if not tickers:
             log.debug("signals: article %s names no traded ticker; skipped", event.article_id)
             return
-        at = timezone.now()
+        # Market time, never the wall clock: under a replay the wall is years ahead of the market,
+        # and a decision "now" would see every bar and article stored (lookahead).
+        at = (self.clock or market_clock()).now()
         for ticker in tickers:
             outcome = signal_generate(ticker=ticker, at=at, publish=False)
             if outcome is not None and outcome.created:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 
 from apps.execution.brokers.base import Broker
 from apps.execution.risk import RiskConfig
@@ -43,7 +42,15 @@ class ExecutionContext:
     control_pk: int = LIVE_CONTROL_PK
     publish: bool = True  # publish TradeEvents to trades:executed
     risk: RiskConfig = field(default_factory=risk_config_from_settings)
-    clock: Callable[[], datetime] = timezone.now  # the replay passes its simulated clock
+    # market time (a callable for the replay's closure): live, the market clock of the bot (the
+    # replay's published time while one drives it, else the wall)
+    clock: Callable[[], datetime] = field(default_factory=lambda: _market_now)
+
+
+def _market_now() -> datetime:
+    from apps.market.clock import market_clock
+
+    return market_clock().now()
 
 
 def broker_default() -> Broker:

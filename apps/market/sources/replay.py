@@ -9,43 +9,13 @@ possible); the clock sleeps through an injected ``sleep`` so tests can count ins
 from __future__ import annotations
 
 import heapq
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
+from apps.core.clock import SimClock
 from apps.market import calendar
 from apps.market.contracts import Bar
 from apps.market.metrics import BARS_REPLAYED
-
-
-class SimClock:
-    """Simulated time that moves only forward, and only when the replay advances it."""
-
-    def __init__(
-        self, start: datetime, *, speed: float = 0.0, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        if start.tzinfo is None:
-            raise ValueError("SimClock needs an aware datetime")
-        if speed < 0:
-            raise ValueError("speed must be >= 0")
-        self._now, self.speed, self._sleep = start, speed, sleep
-        self.slept_s = 0.0  # total wall time requested from ``sleep``
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance_to(self, when: datetime) -> float:
-        """Move to ``when`` (no-op if in the past); sleep the scaled gap. Returns wall seconds."""
-        if when <= self._now:
-            return 0.0
-        gap = (when - self._now).total_seconds()
-        self._now = when
-        if self.speed == 0:
-            return 0.0
-        wall = gap / self.speed
-        self._sleep(wall)
-        self.slept_s += wall
-        return wall
 
 
 def bar_visible_at(bar: Bar) -> datetime:
