@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from apps.execution.matching import trailing_level
 from apps.strategies.base import FloatArray, IntArray, MarketFrame
 from apps.strategies.ensemble import EnsembleConfig
 from backtesting.pipeline import directions_compute
@@ -37,6 +38,7 @@ class Position:
     signal_bar: int
     shares: dict[str, float]  # attribution of the opening signal
     stop: float | None
+    trail_percent: float | None = None  # a trailing stop (the live ``stop_order_type``)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Pending:
     shares: dict[str, float] | None = None
     qty: float | None = None  # set by the risk manager at decision time
     stop: float | None = None
+    trail_percent: float | None = None
 
 
 @dataclass
@@ -119,15 +122,51 @@ class Book:
         return -1
 
     def stop_bar(self, start: int, end: int) -> int:
-        """First bar in ``[start, end]`` where the open position's stop is touched; -1 if none."""
+        """First bar in ``[start, end]`` where the open position's stop is touched; -1 if none.
+
+        A vectorised search for the bar where :func:`apps.execution.matching.stop_fill` (or, for
+        a trailing stop, :func:`~apps.execution.matching.order_match` with the level of that bar)
+        would first fill; :meth:`stop_level` gives that level."""
         pos = self.position
         if pos is None or pos.stop is None or start > end:
             return -1
-        if pos.qty > 0:
-            hit = np.flatnonzero(self.frame.low[start : end + 1] <= pos.stop)
+        f = self.frame
+        if pos.trail_percent is not None:
+            levels = self.trailing_levels(start, end)
+            if pos.qty > 0:
+                hit = np.flatnonzero(f.low[start : end + 1] <= levels)
+            else:
+                hit = np.flatnonzero(f.high[start : end + 1] >= levels)
+        elif pos.qty > 0:
+            hit = np.flatnonzero(f.low[start : end + 1] <= pos.stop)
         else:
-            hit = np.flatnonzero(self.frame.high[start : end + 1] >= pos.stop)
+            hit = np.flatnonzero(f.high[start : end + 1] >= pos.stop)
         return int(hit[0]) + start if hit.shape[0] else -1
+
+    def trailing_levels(self, start: int, end: int) -> FloatArray:
+        """The trailing stop's level on each bar of ``[start, end]``, as the simulated broker holds
+        it: the watermark starts at the entry bar's close (the broker's last price when the stop
+        goes in), ratchets on each earlier bar's high (long) / low (short) and the level is
+        ``trailing_level`` rounded to the broker's 4 decimals."""
+        pos = self.position
+        assert pos is not None and pos.trail_percent is not None
+        f = self.frame
+        e = pos.entry_bar
+        seen_hi = f.high[e + 1 : end] if pos.qty > 0 else f.low[e + 1 : end]
+        base = float(f.close[e])
+        if pos.qty > 0:
+            wm = np.maximum.accumulate(np.r_[base, seen_hi])
+        else:
+            wm = np.minimum.accumulate(np.r_[base, seen_hi])
+        wm = wm[start - (e + 1) : end - e]
+        return np.round(trailing_level(pos.qty < 0, wm, pos.trail_percent), 4)
+
+    def stop_level(self, bar: int) -> float:
+        pos = self.position
+        assert pos is not None and pos.stop is not None
+        if pos.trail_percent is None:
+            return pos.stop
+        return float(self.trailing_levels(bar, bar)[0])
 
     def first_bar_after(self, t_ns: int, *, inclusive: bool) -> int:
         return int(self.time.searchsorted(t_ns, side="left" if inclusive else "right"))

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from apps.execution.costs import NoSlippage
+from apps.execution.matching import stop_fill
 from apps.execution.risk import RiskConfig
 from apps.strategies.base import MarketFrame, Strategy
 from apps.strategies.ensemble import EnsembleConfig, strategies_score
@@ -192,7 +193,7 @@ class Engine:
         halted = equity <= self.peak_equity * (1.0 - self.risk.max_drawdown_pct)
         if book.atr is None:
             book.atr = atr_series(book.frame.high, book.frame.low, book.frame.close)
-        qty, stop, reason = risk_entry(
+        qty, stop, trail, reason = risk_entry(
             ticker=book.ticker,
             direction=pending.direction,
             strength=float(book.strength[bar]),
@@ -207,7 +208,7 @@ class Engine:
         if qty <= 0:
             self.declined[reason] = self.declined.get(reason, 0) + 1
             return False
-        pending.qty, pending.stop = float(qty), stop
+        pending.qty, pending.stop, pending.trail_percent = float(qty), stop, trail
         return True
 
     def _on_fill(self, book: Book, bar: int) -> None:
@@ -248,16 +249,30 @@ class Engine:
         if stop is None and self.cfg.stop_loss_pct:
             stop = px * (1.0 - direction * self.cfg.stop_loss_pct)
         book.position = Position(
-            direction * qty, bar, px, fee_paid, pending.signal_bar, dict(pending.shares or {}), stop
+            direction * qty,
+            bar,
+            px,
+            fee_paid,
+            pending.signal_bar,
+            dict(pending.shares or {}),
+            stop,
+            pending.trail_percent,
         )
         self._plan(book, bar)
 
     def _on_stop(self, book: Book, bar: int) -> None:
         pos = book.position
         assert pos is not None and pos.stop is not None
-        o = float(book.frame.open[bar])
-        # a gap through the stop fills at the open, otherwise at the stop price
-        ref = min(o, pos.stop) if pos.qty > 0 else max(o, pos.stop)
+        f = book.frame
+        # the shared matching rule: a gap through the stop fills at the open, else at the stop
+        ref = stop_fill(
+            pos.qty < 0,
+            book.stop_level(bar),
+            float(f.open[bar]),
+            float(f.high[bar]),
+            float(f.low[bar]),
+        )
+        assert ref is not None, "stop_bar found a bar the matching rule does not fill"
         self._close(book, bar, ref, STOP, exit_signal=bar, why="stop")
 
     def _close(

@@ -94,9 +94,9 @@ def risk_entry(
     holdings: Mapping[str, tuple[float, float]],
     halted: bool,
     config: RiskConfig,
-) -> tuple[int, float | None, str]:
-    """The live risk manager's entry decision: (whole shares, stop price, reason); 0 shares
-    when it declines."""
+) -> tuple[int, float | None, float | None, str]:
+    """The live risk manager's entry decision: (whole shares, stop price, trail percent of a
+    trailing stop, reason); 0 shares when it declines."""
     portfolio = Portfolio(
         equity=equity,
         cash=cash,
@@ -116,8 +116,8 @@ def risk_entry(
     )
     intent = decision.intent
     if intent is None or intent.purpose != "entry":
-        return 0, None, decision.reason
-    return intent.qty, intent.stop_price, decision.reason
+        return 0, None, None, decision.reason
+    return intent.qty, intent.stop_price, intent.trail_percent, decision.reason
 
 
 def contributions_at(

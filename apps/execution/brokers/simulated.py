@@ -50,6 +50,7 @@ from apps.execution.costs import (
     commission_from_dict,
     slippage_from_dict,
 )
+from apps.execution.matching import fill_quantity, order_match, trailing_level
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +111,10 @@ class SimOrder:
 
     def current_stop(self) -> Decimal | None:
         if self.type == OrderType.TRAILING_STOP and self.watermark is not None:
-            pct = (self.trail_percent or Decimal(0)) / 100
-            if self.side == OrderSide.SELL:
-                return _q(self.watermark * (1 - pct))
-            return _q(self.watermark * (1 + pct))
+            level = trailing_level(
+                self.side == OrderSide.BUY, self.watermark, self.trail_percent or Decimal(0)
+            )
+            return _q(level)
         return self.stop_price
 
 
@@ -537,34 +538,28 @@ class SimulatedBroker(Broker):
         spread: Decimal | None = None,
     ) -> Decimal | None:
         buy = o.side == OrderSide.BUY
-        base: Decimal | None = None
         kind = OrderType(o.type)
-        if kind == OrderType.MARKET:
-            base = bar.open
-        elif kind == OrderType.LIMIT:
-            base = _limit_price(buy, o.limit_price, bar)
-        elif kind == OrderType.STOP:
-            base = _stop_price(buy, o.stop_price, bar)
-        elif kind == OrderType.STOP_LIMIT:
-            if o.triggered:
-                base = _limit_price(buy, o.limit_price, bar)
-            else:
-                trigger = _stop_price(buy, o.stop_price, bar)
-                if trigger is not None:
-                    o.triggered = True
-                    # The limit is live from the trigger on: fill there if the trigger price is
-                    # within the limit; the rest of the bar's path is unknown, so no better fill.
-                    lim = o.limit_price
-                    if lim is not None and (
-                        (buy and trigger <= lim) or (not buy and trigger >= lim)
-                    ):
-                        base = trigger
-        elif kind == OrderType.TRAILING_STOP:
-            if o.watermark is None:
-                o.watermark = bar.open
-            base = _stop_price(buy, o.current_stop(), bar)
-            if base is None:  # ratchet only after the trigger check (conservative)
-                o.watermark = max(o.watermark, bar.high) if not buy else min(o.watermark, bar.low)
+        if kind == OrderType.TRAILING_STOP and o.watermark is None:
+            o.watermark = bar.open
+        m = order_match(
+            kind=str(kind),
+            buy=buy,
+            open_=bar.open,
+            high=bar.high,
+            low=bar.low,
+            limit=o.limit_price,
+            stop=o.stop_price,
+            triggered=o.triggered,
+            watermark=o.watermark,
+            trail_percent=o.trail_percent,
+            level=o.current_stop() if kind == OrderType.TRAILING_STOP else None,
+        )
+        o.triggered = m.triggered
+        if m.watermark is not None and kind == OrderType.TRAILING_STOP:
+            assert isinstance(m.watermark, Decimal)
+            o.watermark = m.watermark
+        base = m.base
+        assert base is None or isinstance(base, Decimal)
         o.bars_seen += 1
         if base is None:
             if o.time_in_force == "day" and kind != OrderType.MARKET and o.bars_seen >= 1:
@@ -572,12 +567,7 @@ class SimulatedBroker(Broker):
                 o.updated_at = bar.time
                 self._emit(st, o, "expired")
             return capacity
-        remaining = o.qty - o.filled_qty
-        qty = (
-            remaining
-            if capacity is None
-            else min(remaining, capacity.to_integral_value(rounding="ROUND_FLOOR"))
-        )
+        qty = fill_quantity(o.qty - o.filled_qty, capacity)
         if qty <= 0:
             return capacity
         side = "buy" if buy else "sell"
@@ -615,30 +605,6 @@ class SimulatedBroker(Broker):
         if new_qty == 0:
             pos.avg_entry = Decimal(0)
         st.positions[symbol] = pos
-
-
-def _limit_price(buy: bool, limit: Decimal | None, bar: Bar) -> Decimal | None:
-    if limit is None:
-        return None
-    if buy:
-        if bar.open <= limit:
-            return bar.open
-        return limit if bar.low <= limit else None
-    if bar.open >= limit:
-        return bar.open
-    return limit if bar.high >= limit else None
-
-
-def _stop_price(buy: bool, stop: Decimal | None, bar: Bar) -> Decimal | None:
-    if stop is None:
-        return None
-    if buy:
-        if bar.open >= stop:
-            return bar.open  # gapped through the stop
-        return stop if bar.high >= stop else None
-    if bar.open <= stop:
-        return bar.open
-    return stop if bar.low <= stop else None
 
 
 def memory_broker(**kwargs: Any) -> SimulatedBroker:

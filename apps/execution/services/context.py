@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from apps.execution.brokers.base import Broker
 from apps.execution.risk import RiskConfig
@@ -45,6 +46,8 @@ class ExecutionContext:
     # market time (a callable for the replay's closure): live, the market clock of the bot (the
     # replay's published time while one drives it, else the wall)
     clock: Callable[[], datetime] = field(default_factory=lambda: _market_now)
+    # the machine's time, for operational ages against rows' own timestamps (``updated_at``)
+    wall: Callable[[], datetime] = timezone.now
 
 
 def _market_now() -> datetime:

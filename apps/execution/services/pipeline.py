@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.utils import timezone
 
 from apps.execution.brokers.base import BrokerError
 from apps.execution.metrics import ORDERS_DEFERRED, RISK_DECISIONS
@@ -224,7 +223,7 @@ def trades_send_pending(ctx: ExecutionContext) -> int:
     """Send claims left NEW (a failed send after commit); safe: the broker is asked first."""
     sent = 0
     # an operational age against the rows' own (wall) ``updated_at``, not market time
-    settled = timezone.now() - timedelta(seconds=10)  # leave fresh claims to their own sender
+    settled = ctx.wall() - timedelta(seconds=10)  # leave fresh claims to their own sender
     for trade in Trade.objects.filter(
         broker=ctx.label, status=Trade.Status.NEW, updated_at__lte=settled
     ).order_by("id"):

@@ -29,7 +29,11 @@ def test_a_claim_waits_for_the_session_then_goes_out(alpaca_standin, redis_conn)
     alpaca_standin.set_price("AAPL", "170.00")
     later = [timezone.now() + timedelta(minutes=1)]
     ctx = ExecutionContext(
-        broker=make_broker("alpaca"), label="alpaca", publish=False, clock=lambda: later[0]
+        broker=make_broker("alpaca"),
+        label="alpaca",
+        publish=False,
+        clock=lambda: later[0],
+        wall=lambda: later[0],
     )
     sig = SignalView(
         None, "AAPL", "long", 0.8, SATURDAY - timedelta(hours=20), Decimal(170), "momentum"
