@@ -64,7 +64,6 @@ class Book:
     time: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     dirs: Int8Array = field(default_factory=lambda: np.empty(0, dtype=np.int8))
     strength: FloatArray = field(default_factory=lambda: np.empty(0))
-    atr: FloatArray | None = None
     valid_from: int = 0
     valid_upto: int = 0
     chunk: int = FIRST_CHUNK

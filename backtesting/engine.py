@@ -23,8 +23,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from apps.execution.costs import NoSlippage
+from apps.execution.ledger import roi, round_trip_pnl
 from apps.execution.matching import stop_fill
-from apps.execution.risk import RiskConfig
+from apps.execution.risk import (
+    RiskConfig,
+    RiskMarks,
+    TradingState,
+    exit_wanted,
+    risk_marks_step,
+    stop_level,
+)
+from apps.market.indicators import atr_at
 from apps.strategies.base import MarketFrame, Strategy
 from apps.strategies.ensemble import EnsembleConfig, strategies_score
 from backtesting.book import Book, Pending, Position
@@ -33,7 +42,6 @@ from backtesting.data import frames_hash, from_ns, to_ns
 from backtesting.pipeline import (
     Learner,
     WeightChange,
-    atr_series,
     contributions_at,
     risk_entry,
     shares_compute,
@@ -51,6 +59,18 @@ ProgressFn = Callable[[float], None]
 class _State:
     cash: float
     weights: dict[str, float]
+
+
+_CONDITIONS = {
+    frozenset({-1}): "short",
+    frozenset({1}): "long",
+    frozenset({0, -1}): "notlong",
+    frozenset({0, 1}): "notshort",
+}
+
+
+def _condition(directions: set[int]) -> str:
+    return _CONDITIONS[frozenset(directions)]
 
 
 class Engine:
@@ -96,17 +116,19 @@ class Engine:
         self.trades: list[TradeRecord] = []
         self.weight_history: list[WeightChange] = []
         self.entry_cond = "nonflat" if config.allow_short else "long"
-        opposite = config.exit_rule is ExitRule.OPPOSITE
+        # the live exit rule (risk.exit_wanted), turned into the decision condition the book
+        # searches for: which directions make a long / a short leave
+        on_flat = config.exit_rule is ExitRule.FLAT
         self.exit_cond = {
-            1: "short" if opposite else "notlong",
-            -1: "long" if opposite else "notshort",
+            side: _condition({d for d in (1, 0, -1) if exit_wanted(side, d, exit_on_flat=on_flat)})
+            for side in (1, -1)
         }
         self.no_slippage = isinstance(config.slippage, NoSlippage)
         self.now: tuple[int, int] = (-(2**62), SIGNAL)
         self.risk = (
             RiskConfig(**dict(config.risk_params)) if config.sizing is SizingKind.RISK else None
         )
-        self.peak_equity = float(config.initial_capital)
+        self.marks = RiskMarks()
         self.declined: dict[str, int] = {}  # entries the risk manager (or cash) turned down
         if self.learner is not None:
             self.state.weights = self.learner.float_weights()
@@ -189,16 +211,17 @@ class Engine:
         """Ask the live risk manager at the decision bar; False when it declines the entry."""
         assert self.risk is not None
         holdings, equity = portfolio_at_close(self.books, self.state.cash, int(book.time[bar]))
-        self.peak_equity = max(self.peak_equity, equity)
-        halted = equity <= self.peak_equity * (1.0 - self.risk.max_drawdown_pct)
-        if book.atr is None:
-            book.atr = atr_series(book.frame.high, book.frame.low, book.frame.close)
+        # the live loss-limit policy: daily loss and drawdown, HALTED until reset
+        today = from_ns(int(book.time[bar])).date()
+        self.marks, _ = risk_marks_step(self.marks, equity=equity, today=today, config=self.risk)
+        halted = self.marks.state is not TradingState.ACTIVE
+        f = book.frame
         qty, stop, trail, reason = risk_entry(
             ticker=book.ticker,
             direction=pending.direction,
             strength=float(book.strength[bar]),
             price=float(book.frame.close[bar]),
-            atr=float(book.atr[bar]),
+            atr=atr_at(f.high, f.low, f.close, bar),  # the live ATR over the same bars
             equity=equity,
             cash=self.state.cash,
             holdings=holdings,
@@ -247,7 +270,7 @@ class Engine:
         px, fee_paid = self._fill(book, bar, direction * qty, ref, FILL)
         stop = pending.stop
         if stop is None and self.cfg.stop_loss_pct:
-            stop = px * (1.0 - direction * self.cfg.stop_loss_pct)
+            stop = stop_level(direction, px, px * self.cfg.stop_loss_pct)
         book.position = Position(
             direction * qty,
             bar,
@@ -282,8 +305,10 @@ class Engine:
         assert pos is not None
         px, fee = self._fill(book, bar, -pos.qty, ref, phase)
         book.position = None
-        pnl = pos.qty * (px - pos.entry_price) - pos.entry_fee - fee
-        basis = abs(pos.qty) * pos.entry_price
+        pnl = round_trip_pnl(
+            qty=pos.qty, entry_price=pos.entry_price, exit_price=px, fees=pos.entry_fee + fee
+        )
+        ret = roi(pnl=pnl, qty=pos.qty, entry_price=pos.entry_price)
         self.trades.append(
             TradeRecord(
                 book.index,
@@ -296,7 +321,7 @@ class Engine:
                 px,
                 pnl,
                 pos.entry_fee + fee,
-                pnl / basis if basis else 0.0,
+                ret,
                 why,
                 pos.shares,
                 pos.stop,
@@ -305,7 +330,7 @@ class Engine:
         changed = None
         if self.learner is not None:
             changed = self.learner.observe(
-                roi=pnl / basis if basis else 0.0,
+                roi=ret,
                 shares=pos.shares,
                 closed_at=from_ns(int(book.time[bar])),
             )

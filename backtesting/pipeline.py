@@ -63,25 +63,6 @@ def directions_compute(
     return result.direction, result.strength
 
 
-def atr_series(
-    high: FloatArray, low: FloatArray, close: FloatArray, window: int = 14
-) -> FloatArray:
-    """Wilder's ATR at every bar, the series form of the live ``atr_last`` (NaN until
-    ``window`` true ranges exist): seeded with the mean of the first ``window`` true ranges, then
-    ``atr = (atr · (window − 1) + tr) / window``. Causal."""
-    import pandas as pd
-
-    n = close.shape[0]
-    out = np.full(n, np.nan)
-    if n <= window:
-        return out
-    prev = np.r_[close[0], close[:-1]]
-    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))[1:]
-    seeded = np.r_[tr[:window].mean(), tr[window:]]
-    out[window:] = pd.Series(seeded).ewm(alpha=1.0 / window, adjust=False).mean().to_numpy()
-    return out
-
-
 def risk_entry(
     *,
     ticker: str,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import empyrical
 import numpy as np
 
+from apps.execution.ledger import roi, round_trip_pnl
 from apps.strategies.base import FloatArray, IntArray
 from backtesting.config import BacktestConfig, periods_per_year
 from backtesting.data import from_ns
@@ -154,8 +155,9 @@ def open_records(books: Sequence[Book]) -> list[TradeRecord]:
         if pos is None:
             continue
         last = float(b.frame.close[-1])
-        pnl = pos.qty * (last - pos.entry_price) - pos.entry_fee
-        basis = abs(pos.qty) * pos.entry_price
+        pnl = round_trip_pnl(
+            qty=pos.qty, entry_price=pos.entry_price, exit_price=last, fees=pos.entry_fee
+        )
         out.append(
             TradeRecord(
                 b.index,
@@ -168,7 +170,7 @@ def open_records(books: Sequence[Book]) -> list[TradeRecord]:
                 last,
                 pnl,
                 pos.entry_fee,
-                pnl / basis if basis else 0.0,
+                roi(pnl=pnl, qty=pos.qty, entry_price=pos.entry_price),
                 "",
                 pos.shares,
                 pos.stop,

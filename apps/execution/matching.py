@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 N = TypeVar("N", Decimal, float)
+# the trailing level is also computed over a whole array of watermarks (the backtester's search)
+W = TypeVar("W", Decimal, float, npt.NDArray[np.float64])
 
 MARKET, LIMIT, STOP, STOP_LIMIT, TRAILING_STOP = (
     "market",
@@ -63,10 +68,13 @@ def stop_fill(buy: bool, stop: N | None, open_: N, high: N, low: N) -> N | None:
     return stop if low <= stop else None
 
 
-def trailing_level(buy: bool, watermark: N, trail_percent: N) -> N:
+def trailing_level(buy: bool, watermark: W, trail_percent: Decimal | float) -> W:
     """The trailing stop's current level (unrounded) from its watermark."""
-    pct = trail_percent / 100
-    return watermark * (1 + pct) if buy else watermark * (1 - pct)
+    if isinstance(watermark, Decimal):
+        pct = Decimal(trail_percent) / 100
+        return watermark * (1 + pct) if buy else watermark * (1 - pct)
+    p = float(trail_percent) / 100
+    return watermark * (1 + p) if buy else watermark * (1 - p)
 
 
 def trailing_ratchet(buy: bool, watermark: N, high: N, low: N) -> N:

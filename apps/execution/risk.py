@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 LONG, FLAT, SHORT = 1, 0, -1
@@ -127,10 +128,26 @@ def stop_distance(price: float, atr: float | None, config: RiskConfig) -> float:
     return max(config.stop_pct * price, floor)
 
 
+def stop_level(direction: int, entry: float, distance: float) -> float:
+    """The one stop-level rule: ``distance`` below a long's entry (never under a cent), above a
+    short's. Risk's entry stop, the backtester's fixed-percentage stop and the stop the live
+    stop service falls back to all come from here."""
+    return max(entry - distance, 0.01) if direction > 0 else entry + distance
+
+
 def stop_price(side: str, entry: float, atr: float | None, config: RiskConfig) -> float:
     """Protective stop for a position opened by ``side`` at ``entry``."""
-    d = stop_distance(entry, atr, config)
-    return max(entry - d, 0.01) if side == "buy" else entry + d
+    return stop_level(1 if side == "buy" else -1, entry, stop_distance(entry, atr, config))
+
+
+def exit_wanted(held: float, direction: int, *, exit_on_flat: bool) -> bool:
+    """The one exit rule: leave a position on the opposite signal, or on FLAT when
+    ``exit_on_flat``. (The backtester's ``ExitRule.OPPOSITE`` / ``ON_FLAT`` map onto it.)"""
+    if held == 0:
+        return False
+    if (held > 0 and direction == SHORT) or (held < 0 and direction == LONG):
+        return True
+    return direction == FLAT and exit_on_flat
 
 
 def position_size(
@@ -183,6 +200,41 @@ def limits_check(portfolio: Portfolio, config: RiskConfig) -> LimitBreach | None
     return None
 
 
+@dataclass(frozen=True)
+class RiskMarks:
+    """What the loss limits remember: the day, its starting equity, the equity peak, the state."""
+
+    day: date | None = None
+    day_start_equity: float | None = None
+    peak_equity: float | None = None
+    state: TradingState = TradingState.ACTIVE
+
+
+def risk_marks_step(
+    marks: RiskMarks, *, equity: float, today: date, config: RiskConfig
+) -> tuple[RiskMarks, LimitBreach | None]:
+    """The one loss-limit / HALT policy, applied at each decision (live and backtest).
+
+    Rolls the day's start equity on a new day, raises the peak, checks the daily-loss and the
+    drawdown limits; a breach turns ACTIVE into HALTED, and HALTED stays until a reset (equity
+    recovering does not resume trading)."""
+    day, day0 = marks.day, marks.day_start_equity
+    if day != today or day0 is None:
+        day, day0 = today, equity
+    peak = (
+        marks.peak_equity
+        if marks.peak_equity is not None and marks.peak_equity >= equity
+        else equity
+    )
+    breach = limits_check(
+        Portfolio(equity=equity, cash=0.0, day_start_equity=day0, peak_equity=peak), config
+    )
+    state = marks.state
+    if breach is not None and state == TradingState.ACTIVE:
+        state = TradingState.HALTED
+    return RiskMarks(day, day0, peak, state), breach
+
+
 def order_intent(
     *,
     signal: SignalInput,
@@ -196,9 +248,7 @@ def order_intent(
     held = portfolio.qty(signal.ticker)
     d = signal.direction
     exit_side = "sell" if held > 0 else "buy"
-    wants_exit = held != 0 and (
-        (held > 0 and d == SHORT) or (held < 0 and d == LONG) or (d == FLAT and config.exit_on_flat)
-    )
+    wants_exit = exit_wanted(held, d, exit_on_flat=config.exit_on_flat)
     if wants_exit:
         return RiskDecision(
             OrderIntent(signal.ticker, exit_side, int(abs(held)), "exit", reason="signal exit"),

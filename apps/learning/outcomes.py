@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from apps.execution.ledger import roi as ledger_roi
+from apps.execution.ledger import round_trip_pnl
+
 MONEY = Decimal("0.0001")
 
 
@@ -39,12 +42,16 @@ def outcome_compute(
     the exit closed. The cost basis for ROI is ``entry price · qty``.
     """
     qty = min(abs(entry.qty), abs(exit.qty)) if exit.qty else abs(entry.qty)
-    sign = Decimal(1) if entry.side == "buy" else Decimal(-1)
+    signed = qty if entry.side == "buy" else -qty
     if realized_pnl is None:
-        realized_pnl = sign * (exit.price - entry.price) * qty - entry.commission - exit.commission
+        realized_pnl = round_trip_pnl(
+            qty=signed,
+            entry_price=entry.price,
+            exit_price=exit.price,
+            fees=entry.commission + exit.commission,
+        )
     pnl = realized_pnl.quantize(MONEY)
-    basis = abs(entry.price * qty)
-    roi = float(pnl / basis * 100) if basis > 0 else 0.0
+    roi = 100 * ledger_roi(pnl=pnl, qty=signed, entry_price=abs(entry.price))
     # Clocks of two fills may disagree by a hair; a hold is never negative.
     hold = max(exit.at - entry.at, timedelta(0))
     return OutcomeValues(

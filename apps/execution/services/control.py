@@ -11,7 +11,13 @@ from django.db import transaction
 from apps.execution.brokers.base import Broker, BrokerError
 from apps.execution.metrics import TRADING_STATE
 from apps.execution.models import TradingControl
-from apps.execution.risk import LimitBreach, Portfolio, RiskConfig, TradingState, limits_check
+from apps.execution.risk import (
+    LimitBreach,
+    RiskConfig,
+    RiskMarks,
+    TradingState,
+    risk_marks_step,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +100,19 @@ def risk_marks_update(
 ) -> LimitBreach | None:
     """Roll the day's start and the equity peak forward; HALT when a loss limit is breached."""
     control = TradingControl.objects.select_for_update().get(pk=trading_control(pk=pk).pk)
-    if control.day != today or control.day_start_equity is None:
+    before = RiskMarks(
+        control.day,
+        float(control.day_start_equity) if control.day_start_equity is not None else None,
+        float(control.peak_equity) if control.peak_equity is not None else None,
+        TradingState(control.state),
+    )
+    after, breach = risk_marks_step(before, equity=float(equity), today=today, config=config)
+    if after.day != before.day or after.day_start_equity != before.day_start_equity:
         control.day, control.day_start_equity = today, equity
-    if control.peak_equity is None or equity > control.peak_equity:
+    if after.peak_equity != before.peak_equity:
         control.peak_equity = equity
     control.save(update_fields=["day", "day_start_equity", "peak_equity", "changed_at"])
-    breach = limits_check(
-        Portfolio(
-            equity=float(equity),
-            cash=0.0,
-            day_start_equity=float(control.day_start_equity),
-            peak_equity=float(control.peak_equity),
-        ),
-        config,
-    )
-    if breach is not None and control.state == TradingControl.State.ACTIVE:
+    if after.state != before.state and breach is not None:
         log.warning("risk limit %s breached: %s", breach.limit, breach.detail)
         _set(control, TradingControl.State.HALTED, f"{breach.limit}: {breach.detail}")
     return breach

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import numpy as np
 from django.conf import settings
 
 from apps.execution.brokers.base import BrokerError
@@ -35,6 +33,7 @@ from apps.execution.services.orders import (
     order_send,
 )
 from apps.execution.services.stops import stop_cancel
+from apps.market.indicators import ATR_LOOKBACK, atr_last
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +51,6 @@ class SignalView:
     decided_at: datetime
     price: Decimal | None
     strategy: str  # the dominant contributor
-
-
-def atr_last(
-    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int = 14
-) -> float | None:
-    """Wilder's average true range at the last bar (None without enough bars)."""
-    n = len(close)
-    if n <= window:
-        return None
-    prev = np.r_[close[0], close[:-1]]
-    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))[1:]
-    atr = float(tr[:window].mean())
-    for x in tr[window:]:
-        atr = (atr * (window - 1) + float(x)) / window
-    return atr if math.isfinite(atr) else None
 
 
 def portfolio_view(ctx: ExecutionContext) -> Portfolio:
@@ -274,7 +258,10 @@ def _atr_for(signal: SignalView) -> float | None:
     from apps.strategies.selectors import bars_frame_upto
 
     frame = bars_frame_upto(
-        ticker=signal.ticker, timeframe=settings.SIGNALS_TIMEFRAME, at=signal.decided_at, limit=60
+        ticker=signal.ticker,
+        timeframe=settings.SIGNALS_TIMEFRAME,
+        at=signal.decided_at,
+        limit=ATR_LOOKBACK,
     )
     return atr_last(frame.high, frame.low, frame.close)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from apps.execution.ledger import realised_pnl
 from apps.execution.models import Position, Trade
 from apps.execution.services.context import ExecutionContext
 
@@ -60,8 +61,8 @@ def position_apply_fill(
         )
     else:
         closed_qty = min(abs(signed_qty), abs(old))
-        direction = Decimal(1) if old > 0 else Decimal(-1)
-        pnl += (price - pos.avg_entry) * closed_qty * direction
+        signed_closed = closed_qty if old > 0 else -closed_qty
+        pnl += realised_pnl(qty=signed_closed, entry_price=pos.avg_entry, exit_price=price)
         if new != 0 and (new > 0) != (old > 0):  # flipped through zero
             pos.avg_entry = price
             pos.opened_at = at

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from apps.execution.brokers.base import BrokerError, OrderType
 from apps.execution.models import Position, Trade
+from apps.execution.risk import stop_level
 from apps.execution.services.context import ExecutionContext
 from apps.execution.services.orders import (
     OPEN_STATUSES,
@@ -80,9 +81,10 @@ def stops_ensure(ctx: ExecutionContext, *, ticker: str) -> Trade | None:
     entry = pos.entry_trade
     cfg = ctx.risk
     planned = pos.stop_loss or (entry.stop_price if entry else None)
-    if planned is None:
-        pct = Decimal(str(cfg.stop_pct))
-        planned = pos.avg_entry * (1 - pct) if pos.qty > 0 else pos.avg_entry * (1 + pct)
+    if planned is None:  # the shared stop-level rule at the fixed distance
+        entry_px = float(pos.avg_entry)
+        level = stop_level(1 if pos.qty > 0 else -1, entry_px, entry_px * cfg.stop_pct)
+        planned = Decimal(repr(level))
     planned = planned.quantize(Decimal("0.01"))
     trailing = cfg.stop_order_type == "trailing_stop"
     trail = None
