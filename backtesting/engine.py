@@ -34,8 +34,10 @@ from apps.execution.risk import (
     stop_level,
 )
 from apps.market.indicators import atr_at
-from apps.strategies.base import MarketFrame, Strategy
+from apps.market.sources.replay import visible_at_ns
+from apps.strategies.base import FloatArray, MarketFrame, Strategy
 from apps.strategies.ensemble import EnsembleConfig, strategies_score
+from apps.strategies.news_driven import NewsDriven, news_view
 from backtesting.book import Book, Pending, Position
 from backtesting.config import BacktestConfig, ExitRule, SizingKind
 from backtesting.data import frames_hash, from_ns, to_ns
@@ -59,6 +61,20 @@ ProgressFn = Callable[[float], None]
 class _State:
     cash: float
     weights: dict[str, float]
+
+
+def _scores(
+    strategies: Mapping[str, Strategy], frame: MarketFrame, timeframe: str
+) -> dict[str, FloatArray]:
+    """Every strategy's scores on the whole frame; news strategies aggregate the news at each
+    bar's decision time, as live does (:func:`apps.strategies.news_driven.news_view`)."""
+    plain = {n: s for n, s in strategies.items() if not isinstance(s, NewsDriven)}
+    out = strategies_score(plain, frame)
+    news = {n: s for n, s in strategies.items() if isinstance(s, NewsDriven)}
+    if news:
+        view = news_view(frame, visible_at_ns(frame.time, timeframe))
+        out.update(strategies_score(news, view))
+    return {n: out[n] for n in strategies}
 
 
 _CONDITIONS = {
@@ -102,7 +118,7 @@ class Engine:
             Book(
                 index=i,
                 frame=frames[t],
-                scores=strategies_score(strategies, frames[t]),
+                scores=_scores(strategies, frames[t], config.timeframe),
                 ensemble=ens,
                 lazy=config.learning,
             )

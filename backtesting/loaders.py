@@ -3,9 +3,10 @@
 Bars come through the market stage's selector (``bars_frame``). News sentiment comes from
 ``ArticleSentiment`` rows joined to their article's ``published_at``; articles that name a symbol
 but were never scored (e.g. a data set loaded with ``--no-publish``) are scored here, in memory,
-by the sentiment stage's current tier-1 scorer (FinBERT, the trained model or the VADER fallback)
-— nothing is written back. Every item becomes visible at ``published_at + latency``; undated
-items are dropped and counted.
+by the sentiment stage's own scoring (``articles_score``, the text it reads, the current tier-1
+scorer: FinBERT, the trained model or the VADER fallback) — nothing is written back. Every item is
+stamped and becomes visible as live (:mod:`apps.news.visibility`: ``published_at`` or else
+``fetched_at``, plus the latency).
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
+from apps.news.visibility import news_stamp
 from apps.strategies.base import MarketFrame
 from backtesting.config import BacktestConfig
 from backtesting.data import sentiment_build, to_ns
+
+if TYPE_CHECKING:
+    from apps.news.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +51,36 @@ class LoadReport:
 def _stored_sentiment(
     symbol: str, end: datetime | None
 ) -> tuple[list[datetime | None], list[float], list[float], set[int]]:
-    """Stored scores of ``symbol``. As in the live selector, every model's score of an article
-    counts (each weighted by its own confidence downstream)."""
+    """Stored scores of ``symbol``, each stamped as the live selector stamps it
+    (:func:`apps.news.visibility.news_stamp`). As live, every model's score of an article counts
+    (each weighted by its own confidence downstream)."""
     from apps.news.models import ArticleSentiment
 
-    qs = ArticleSentiment.objects.filter(ticker=symbol)
-    if end is not None:  # later news cannot be visible; undated rows are counted, then dropped
-        qs = qs.filter(Q(article__published_at__lte=end) | Q(article__published_at__isnull=True))
-    rows = qs.order_by("article__published_at", "id").values_list(
-        "article_id", "article__published_at", "score", "confidence"
+    qs = ArticleSentiment.objects.filter(ticker=symbol).annotate(
+        stamp=Coalesce(F("article__published_at"), F("article__fetched_at"))
     )
+    if end is not None:  # later news cannot be visible
+        qs = qs.filter(stamp__lte=end)
+    rows = qs.order_by("stamp", "id").values_list("article_id", "stamp", "score", "confidence")
     pub: list[datetime | None] = []
     score: list[float] = []
     conf: list[float] = []
     seen: set[int] = set()
-    for article_id, published_at, s, c in rows:
+    for article_id, stamp, s, c in rows:
         seen.add(article_id)
-        pub.append(published_at)
+        pub.append(stamp)
         score.append(float(s))
         conf.append(float(c))
     return pub, score, conf, seen
 
 
-def _unscored_articles(
-    symbol: str, end: datetime | None, scored: set[int]
-) -> list[tuple[datetime | None, str]]:
+def _unscored_articles(symbol: str, end: datetime | None, scored: set[int]) -> list[Article]:
     from apps.news.models import Article
 
-    qs = Article.objects.filter(tickers__contains=[symbol])
+    qs = Article.objects.filter(tickers__contains=[symbol]).select_related("source")
     if end is not None:
-        qs = qs.filter(Q(published_at__lte=end) | Q(published_at__isnull=True))
-    return [
-        (published_at, f"{title}. {summary}".strip(" ."))
-        for article_id, published_at, title, summary in qs.order_by("id").values_list(
-            "id", "published_at", "title", "summary"
-        )
-        if article_id not in scored
-    ]
+        qs = qs.filter(Q(published_at__lte=end) | Q(published_at__isnull=True, fetched_at__lte=end))
+    return [a for a in qs.order_by("id") if a.pk not in scored]
 
 
 def frames_load(
@@ -112,10 +112,22 @@ def frames_load(
 
                     choice = scorer_get()
                     report.scorer = choice.scorer.model_used
-                results = choice.scorer.score_batch([text for _, text in missing])
-                pub += [p for p, _ in missing]
-                score += [r.score for r in results]
-                conf += [r.confidence for r in results]
+                # the sentiment stage's own scoring (the text it reads, tier 1 only), in memory
+                from apps.sentiment.pipeline import articles_score
+                from apps.sentiment.services import article_raw
+
+                scored_now = articles_score(
+                    [article_raw(a) for a in missing], scorer=choice.scorer, tier2=None
+                )
+                for article, result in zip(missing, scored_now, strict=True):
+                    mine = [x for x in result.scores if x.ticker == symbol]
+                    stamp = news_stamp(
+                        published_at=article.published_at, fetched_at=article.fetched_at
+                    )
+                    for x in mine[:1]:
+                        pub.append(stamp)
+                        score.append(float(x.score))
+                        conf.append(float(x.confidence))
                 report.news_scored_here[symbol] = len(missing)
                 log.info(
                     "backtest: scored %d unscored %s article(s) in memory with %s",

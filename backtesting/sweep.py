@@ -1,7 +1,9 @@
 """Parameter sweeps of the SMA crossover, vectorised across all (fast, slow) pairs at once.
 
-Every moving average any pair needs is computed once from one cumulative sum; the crossover
-matrices of all pairs come from a single broadcast comparison. The remaining sequential part —
+A backtest-only study (labelled as such: it sizes all-in and knows one strategy), checked against
+the engine pair by pair. Every window sum any pair needs is computed once, and the order of the two
+averages of every pair comes from the strategy's own exact comparison
+(:func:`apps.market.indicators.mean_orders`). The remaining sequential part —
 all-in position sizing compounds trade by trade — walks only the crossover bars of each pair
 (tens per pair), so the sweep costs O(pairs · bars) in NumPy plus O(trades) in Python.
 
@@ -20,23 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from apps.execution.costs import CommissionModel
+from apps.market.indicators import mean_orders
 from apps.strategies.base import FloatArray, MarketFrame
-
-
-def sma_table(close: FloatArray, windows: Sequence[int]) -> dict[int, FloatArray]:
-    """SMA of ``close`` for each distinct window, all from one cumulative sum (as
-    :func:`backtesting.reference.sma` computes it, so results agree bit for bit)."""
-    n = close.shape[0]
-    c = np.cumsum(close, dtype=np.float64)
-    out: dict[int, FloatArray] = {}
-    for w in sorted(set(windows)):
-        a = np.full(n, np.nan)
-        if 0 < w <= n:
-            a[w - 1] = c[w - 1]
-            a[w:] = c[w:] - c[:-w]
-            a[w - 1 :] /= w
-        out[w] = a
-    return out
 
 
 def sma_sweep(
@@ -48,12 +35,11 @@ def sma_sweep(
 ) -> FloatArray:
     """Final equity of the long-only SMA(fast)/SMA(slow) crossover for every ``(fast, slow)``."""
     n = len(frame)
-    table = sma_table(frame.close, [w for p in pairs for w in p])
-    fast = np.stack([table[f] for f, _ in pairs])
-    slow = np.stack([table[s] for _, s in pairs])
+    # the strategy's own exact comparison of the two averages, for all pairs at once
+    order = mean_orders(frame.close, pairs)
     with np.errstate(invalid="ignore"):
-        below = fast < slow  # NaN compares False on both sides, as in the strategy
-        above = fast > slow
+        below = order < 0  # NaN compares False on both sides, as in the strategy
+        above = order > 0
     up = below[:, :-1] & above[:, 1:]  # crossover decided at bar t+1 (column t)
     down = above[:, :-1] & below[:, 1:]
     opens = frame.open.tolist()

@@ -83,6 +83,36 @@ def run_backtesting_py(df: pd.DataFrame, opts: dict) -> dict:
     }
 
 
+def trades_backtesting_py(df: pd.DataFrame, opts: dict) -> dict:
+    """Every trade of one run (the parity tests compare them with ours, trade for trade)."""
+    from backtesting import Backtest
+
+    bt = Backtest(
+        df, BtPySmaCross, cash=opts["cash"], commission=opts["commission"], finalize_trades=False
+    )
+    stats = bt.run(n1=opts.get("n1", 10), n2=opts.get("n2", 20))
+    closed = [
+        {
+            "entry_bar": int(r.EntryBar),
+            "exit_bar": int(r.ExitBar),
+            "size": int(r.Size),
+            "entry_price": float(r.EntryPrice),
+            "exit_price": float(r.ExitPrice),
+            "pnl": float(r.PnL),
+        }
+        for r in stats._trades.itertuples()
+    ]
+    still_open = [
+        {"entry_bar": int(t.entry_bar), "size": int(t.size), "entry_price": float(t.entry_price)}
+        for t in stats._strategy.trades
+    ]
+    return {
+        "closed": closed,
+        "open": still_open,
+        "final_equity": float(stats["Equity Final [$]"]),
+    }
+
+
 def sweep_backtesting_py(df: pd.DataFrame, opts: dict) -> dict:
     from backtesting import Backtest
 
@@ -223,6 +253,7 @@ def sweep_vectorbt(df: pd.DataFrame, opts: dict) -> dict:
 TASKS = {
     ("backtesting.py", "run"): run_backtesting_py,
     ("backtesting.py", "sweep"): sweep_backtesting_py,
+    ("backtesting.py", "trades"): trades_backtesting_py,
     ("backtrader", "run"): run_backtrader,
     ("vectorbt", "run"): run_vectorbt,
     ("vectorbt", "sweep"): sweep_vectorbt,

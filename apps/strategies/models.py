@@ -43,12 +43,20 @@ class StrategyWeightHistory(models.Model):
         return f"{self.strategy.name}: {self.old_weight} -> {self.new_weight}"
 
 
+LIVE_ACCOUNT = "live"
+
+
 class Signal(models.Model):
     class Direction(models.TextChoices):
         LONG = "long"
         SHORT = "short"
         FLAT = "flat"
 
+    account = models.CharField(
+        max_length=20,
+        default=LIVE_ACCOUNT,
+        help_text="the account or run the signal belongs to: 'live', or a replay's label",
+    )
     ticker = models.CharField(max_length=12)
     direction = models.CharField(max_length=5, choices=Direction.choices)
     strength = models.FloatField(help_text="in [0, 1]")
@@ -65,9 +73,11 @@ class Signal(models.Model):
         db_table = "signals"
         ordering = ["-decided_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["ticker", "decided_at"], name="uniq_signal_ticker_time")
+            models.UniqueConstraint(
+                fields=["account", "ticker", "decided_at"], name="uniq_signal_account_ticker_time"
+            )
         ]
-        indexes = [models.Index(fields=["ticker", "-decided_at"])]
+        indexes = [models.Index(fields=["account", "ticker", "-decided_at"])]
 
     def __str__(self) -> str:
         return (

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from apps.strategies.base import FloatArray, MarketFrame, Strategy, StrategyConfig
+from apps.strategies.base import FloatArray, IntArray, MarketFrame, Strategy, StrategyConfig
 
 _NS_PER_HOUR = 3_600_000_000_000
 
@@ -67,6 +67,13 @@ def sentiment_aggregate(frame: MarketFrame, config: NewsDrivenConfig) -> Sentime
         np.asarray(wsum, dtype=np.float64),
         counts.astype(np.float64),
     )
+
+
+def news_view(frame: MarketFrame, decided_ns: IntArray) -> MarketFrame:
+    """The frame a news strategy scores: news aggregated at each bar's *decision* time (a bar is
+    stamped with its open; its decision is made when it is complete), the one aggregation time of
+    live (``decided_ns`` ends with the decision's ``at``) and the backtester (every bar's)."""
+    return replace(frame, time=decided_ns)
 
 
 class NewsDriven(Strategy):

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from apps.strategies.base import MarketFrame, SentimentSeries
-from apps.strategies.models import Signal, Strategy
+from apps.strategies.models import LIVE_ACCOUNT, Signal, Strategy
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _ns(values: list[datetime]) -> np.ndarray:
-    return np.array([int(v.timestamp() * 1_000_000) * 1000 for v in values], dtype=np.int64)
+    """Exact integer ns since the epoch (no float rounding of the microseconds)."""
+    us = timedelta(microseconds=1)
+    return np.array([(v - _EPOCH) // us * 1000 for v in values], dtype=np.int64)
 
 
 def bars_frame_upto(*, ticker: str, timeframe: str, at: datetime, limit: int) -> MarketFrame:
@@ -44,28 +48,32 @@ def _dt(ns: int) -> datetime:
 
 
 def sentiment_series_upto(
-    *, ticker: str, at: datetime, since: datetime | None = None
+    *, ticker: str, at: datetime, since: datetime | None = None, latency_s: float | None = None
 ) -> SentimentSeries:
-    """Sentiment items for ``ticker`` visible at ``at``: only articles published at or before it.
-
-    An item is stamped with its article's ``published_at`` (``fetched_at`` when the source gave
-    no date). Several models may have scored the same article: each counts, weighted by its own
-    confidence.
+    """Sentiment items for ``ticker`` visible at ``at`` (:mod:`apps.news.visibility`): stamped with
+    the article's ``published_at`` (``fetched_at`` when the source gave no date), visible
+    ``latency_s`` (``NEWS_VISIBLE_AFTER_S``) later; ``visible_at`` carries that visibility. Items
+    visible before ``since`` are left out. Several models may have scored the same article: each
+    counts, weighted by its own confidence.
     """
-    from apps.news.models import ArticleSentiment
+    from django.conf import settings
 
+    from apps.news.models import ArticleSentiment
+    from apps.news.visibility import news_cutoff
+
+    lat = settings.NEWS_VISIBLE_AFTER_S if latency_s is None else latency_s
     qs = ArticleSentiment.objects.filter(ticker=ticker).annotate(
         visible=Coalesce(F("article__published_at"), F("article__fetched_at"))
     )
-    qs = qs.filter(visible__lte=at)
+    qs = qs.filter(visible__lte=news_cutoff(at=at, latency_s=lat))
     if since is not None:
-        qs = qs.filter(visible__gte=since)
+        qs = qs.filter(visible__gte=news_cutoff(at=since, latency_s=lat))
     rows = list(qs.order_by("visible", "id").values_list("visible", "score", "confidence"))
     if not rows:
         return SentimentSeries.empty()
     vis, score, conf = zip(*rows, strict=True)
     return SentimentSeries(
-        visible_at=_ns(list(vis)),
+        visible_at=_ns(list(vis)) + round(lat * 1_000_000_000),
         score=np.array(score, dtype=np.float64),
         confidence=np.array(conf, dtype=np.float64),
     )
@@ -79,5 +87,7 @@ def strategy_weights() -> dict[str, tuple[float, dict[str, object]]]:
     }
 
 
-def signal_latest(*, ticker: str) -> Signal | None:
-    return Signal.objects.filter(ticker=ticker).order_by("-decided_at", "-id").first()
+def signal_latest(*, ticker: str, account: str = LIVE_ACCOUNT) -> Signal | None:
+    return (
+        Signal.objects.filter(account=account, ticker=ticker).order_by("-decided_at", "-id").first()
+    )

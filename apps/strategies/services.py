@@ -23,8 +23,13 @@ from apps.strategies.metrics import (
     STRATEGY_FAILURES,
     STRATEGY_SIGNALS,
 )
-from apps.strategies.models import Signal
-from apps.strategies.news_driven import NewsDriven, NewsDrivenConfig, sentiment_aggregate
+from apps.strategies.models import LIVE_ACCOUNT, Signal
+from apps.strategies.news_driven import (
+    NewsDriven,
+    NewsDrivenConfig,
+    news_view,
+    sentiment_aggregate,
+)
 from apps.strategies.registry import strategy_build
 from apps.strategies.selectors import bars_frame_upto, sentiment_series_upto, strategy_weights
 
@@ -79,6 +84,7 @@ def signal_generate(
     publish: bool = True,
     timeframe: str | None = None,
     lookback: int | None = None,
+    account: str = LIVE_ACCOUNT,
 ) -> SignalOutcome | None:
     """Decide for ``ticker`` at ``at`` from what was visible then; persist and publish the signal.
 
@@ -87,10 +93,11 @@ def signal_generate(
     (ticker, decided_at): a second call for the same time returns the stored signal and publishes
     nothing. ``publish=False`` leaves the publishing to the caller (a stream consumer emits it
     with its own derived event id; the replay command publishes nothing). Returns None, with a
-    log line and a metric, when there are no bars or no active strategy.
+    log line and a metric, when there are no bars or no active strategy. ``account`` labels the
+    signal's owner (``live``, or a replay's own label), so replays never touch live rows.
     """
     started = time.perf_counter()
-    existing = Signal.objects.filter(ticker=ticker, decided_at=at).first()
+    existing = Signal.objects.filter(account=account, ticker=ticker, decided_at=at).first()
     if existing is not None:
         return SignalOutcome(existing, signal_event(existing), created=False)
     weights = strategy_weights()
@@ -117,7 +124,7 @@ def signal_generate(
     at_ns = int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
     frame = replace(frame, sentiment=sentiment)
     # News is aggregated at the decision time itself (a bar is stamped with its open time).
-    news_frame = replace(frame, time=np.r_[frame.time[:-1], np.int64(at_ns)])
+    news_frame = news_view(frame, np.r_[frame.time[:-1], np.int64(at_ns)])
     scores = {
         name: guarded_scores(s, news_frame if isinstance(s, NewsDriven) else frame, _count_failure)
         for name, s in strategies.items()
@@ -130,6 +137,7 @@ def signal_generate(
     senti = float(agg.mean[-1])
     with transaction.atomic():
         signal, created = Signal.objects.get_or_create(
+            account=account,
             ticker=ticker,
             decided_at=at,
             defaults={

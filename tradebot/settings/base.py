@@ -233,6 +233,8 @@ TRADING_SYMBOLS = env.list("TRADING_SYMBOLS", default=["AAPL", "MSFT", "AMZN", "
 # Signals (apps/strategies): the bars the strategies read, the ensemble's thresholds.
 SIGNALS_TIMEFRAME = env.str("SIGNALS_TIMEFRAME", default="1Day")
 SIGNALS_LOOKBACK_BARS = env.int("SIGNALS_LOOKBACK_BARS", default=200)
+# an article counts for decisions from its published_at + this (live and backtests alike)
+NEWS_VISIBLE_AFTER_S = env.float("NEWS_VISIBLE_AFTER_S", default=60.0)
 ENSEMBLE_LONG_THRESHOLD = env.float("ENSEMBLE_LONG_THRESHOLD", default=0.15)
 ENSEMBLE_SHORT_THRESHOLD = env.float("ENSEMBLE_SHORT_THRESHOLD", default=0.15)
 # Risk (apps/execution/risk.py): fractions of equity unless named otherwise.

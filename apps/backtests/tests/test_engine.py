@@ -223,9 +223,12 @@ def news_frame(published_hours, latency_s, scores=None, undated=0):
 @pytest.mark.parametrize(
     ("published_hours", "latency_s", "signal_bar"),
     [
-        ([3 * 24 + 15, 3 * 24 + 16], 60, 4),  # afternoon of day 3: first seen at bar 4's time
-        ([3 * 24 + 15, 3 * 24 + 16], 10 * 3600, 5),  # 10 h processing: seen only at bar 5
-        ([3 * 24, 3 * 24], 0, 3),  # at bar 3's own time with no latency: bar 3
+        # news counts at each bar's decision time (its close), as live: the synthetic days are
+        # calendar days, so bar 3 (a Saturday, no session) is decided at the next midnight
+        ([3 * 24 + 15, 3 * 24 + 16], 60, 3),  # afternoon of day 3: seen at bar 3's decision
+        ([3 * 24 + 15, 3 * 24 + 16], 10 * 3600, 4),  # 10 h processing: visible only after it
+        ([2 * 24 + 21, 2 * 24 + 21], 0, 2),  # at bar 2's session close (21:00 UTC) exactly
+        ([2 * 24 + 21, 2 * 24 + 21], 1, 3),  # a second after it: the next bar
     ],
 )
 def test_news_is_point_in_time(published_hours, latency_s, signal_bar):
@@ -258,7 +261,8 @@ def test_future_news_cannot_change_the_past():
     strategies = {"news_driven": NewsDriven()}
     full = backtest_run(cfg(("news_driven",)), {"AAA": frame}, strategies=strategies)
     part = backtest_run(cfg(("news_driven",)), {"AAA": cut}, strategies=strategies)
-    assert part.trades[0]["entry_bar"] == full.trades[0]["entry_bar"] == 4
+    # the day-2 article is seen at bar 2's decision (its close), filled at bar 3's open
+    assert part.trades[0]["entry_bar"] == full.trades[0]["entry_bar"] == 3
 
 
 def test_start_trades_from_start_with_history_for_warmup():

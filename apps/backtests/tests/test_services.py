@@ -73,7 +73,7 @@ def seed_market():
                     confidence=0.9,
                     model_used="test@1",
                 )
-    Article.objects.create(  # an undated item: dropped
+    Article.objects.create(  # an undated item: stamped with its fetch time, as live does
         source=source,
         url="https://news.example/undated",
         title="Great news",
@@ -120,7 +120,7 @@ def test_run_is_loaded_replayed_and_stored_once(data_dir):
     assert run.trades and run.equity_curve
     assert run.equity_curve[0][0] >= config().start.isoformat()[:10]
     inputs = run.metrics["inputs"]
-    assert inputs["news_undated"] == 1
+    assert inputs["news_undated"] == 0  # the undated item counts from its fetch time, as live
     assert sum(inputs["news_stored"].values()) > 0
     assert sum(inputs["news_scored_here"].values()) > 0
     assert inputs["scorer"]

@@ -40,6 +40,7 @@ def risk_config_from_settings() -> RiskConfig:
 class ExecutionContext:
     broker: Broker
     label: str  # Trade.broker / Position.broker of this account
+    signals_account: str = "live"  # Signal.account of the signals this account trades
     control_pk: int = LIVE_CONTROL_PK
     publish: bool = True  # publish TradeEvents to trades:executed
     risk: RiskConfig = field(default_factory=risk_config_from_settings)

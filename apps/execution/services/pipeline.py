@@ -81,7 +81,11 @@ def _last_price(ctx: ExecutionContext, ticker: str) -> float:
         return float(pos.last_price)
     from apps.strategies.models import Signal
 
-    sig = Signal.objects.filter(ticker=ticker, price__isnull=False).order_by("-decided_at").first()
+    sig = (
+        Signal.objects.filter(account=ctx.signals_account, ticker=ticker, price__isnull=False)
+        .order_by("-decided_at")
+        .first()
+    )
     return float(sig.price) if sig and sig.price else 0.0
 
 

@@ -155,7 +155,9 @@ def _ours(ctx: ExecutionContext, order: BrokerOrder) -> dict[str, object]:
         return {}
     from apps.strategies.models import Signal
 
-    recent = Signal.objects.filter(ticker=order.symbol).order_by("-decided_at")[:200]
+    recent = Signal.objects.filter(account=ctx.signals_account, ticker=order.symbol).order_by(
+        "-decided_at"
+    )[:200]
     for sig in recent:
         for purpose in (Trade.Purpose.ENTRY, Trade.Purpose.EXIT):
             if (

@@ -122,14 +122,15 @@ def news_ensure(*, symbols: list[str], start: datetime, end: datetime) -> int:
 def replay_reset(
     *, broker: SimulatedBroker, symbols: list[str], start: datetime, end: datetime, cash: Decimal
 ) -> None:
-    """Forget a previous replay: its trades, positions, signals in the range, broker state."""
+    """Forget a previous replay: its own trades, positions, signals and broker state (rows of
+    other accounts, live ones included, are never touched)."""
     from apps.strategies.models import Signal
 
     trades = Trade.objects.filter(broker=REPLAY_LABEL)
     Position.objects.filter(broker=REPLAY_LABEL).delete()
     TradeUpdate.objects.filter(trade__in=trades).delete()
     trades.delete()
-    Signal.objects.filter(ticker__in=symbols, decided_at__gte=start, decided_at__lte=end).delete()
+    Signal.objects.filter(account=REPLAY_LABEL).delete()
     broker.reset(cash=cash)
     control = trading_control(pk=REPLAY_CONTROL_PK)
     control.label = REPLAY_LABEL
@@ -179,6 +180,7 @@ def replay_trading(
     ctx = ExecutionContext(
         broker=broker,
         label=REPLAY_LABEL,
+        signals_account=REPLAY_LABEL,
         control_pk=REPLAY_CONTROL_PK,
         publish=publish,
         risk=risk_config_from_settings(),
@@ -222,7 +224,7 @@ def replay_trading(
             prices={s: Decimal(str(b.close)) for s, b in bars.items()},
         )
         for s in sorted(bars):
-            outcome = signal_generate(ticker=s, at=close_t, publish=publish)
+            outcome = signal_generate(ticker=s, at=close_t, publish=publish, account=REPLAY_LABEL)
             if outcome is None:
                 continue
             report.signals += 1

@@ -69,7 +69,7 @@ def test_news_triggered_signal_is_decided_on_the_replay_clock(redis_conn, settin
 
     with transaction.atomic():
         for art, score in ((before, 0.6), (later, -0.9)):
-            bus.publish(
+            outbox.publish(
                 Stream.NEWS_SCORED.value,
                 ScoredArticle(
                     article_id=art.pk,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
 
 from apps.core.clock import SimClock
 from apps.market import calendar
@@ -21,12 +24,32 @@ from apps.market.metrics import BARS_REPLAYED
 def bar_visible_at(bar: Bar) -> datetime:
     """When a bar is complete: open + timeframe, or the session close for daily bars."""
     if bar.timeframe == calendar.DAILY:
-        day = bar.time.astimezone(calendar.NEW_YORK).date()
+        # the session date: Alpaca stamps a daily bar at midnight New York; data sets stamped at
+        # midnight UTC (the evening before in New York) name the same date 12 hours on
+        day = (bar.time + timedelta(hours=12)).astimezone(calendar.NEW_YORK).date()
         try:
             return calendar.session_bounds(day, calendar="XNYS")[1]
         except ValueError:  # not a session (bad data): treat as visible at the end of the day
             return bar.time + timedelta(days=1)
     return bar.time + timedelta(minutes=calendar.timeframe_minutes(bar.timeframe))
+
+
+def visible_at_ns(time_ns: npt.NDArray[np.int64], timeframe: str) -> npt.NDArray[np.int64]:
+    """:func:`bar_visible_at` of every bar stamp (integer ns since the epoch), vectorised: the
+    time a decision on each bar is made, live and in a backtest."""
+    if timeframe != calendar.DAILY:
+        return time_ns + calendar.timeframe_minutes(timeframe) * 60_000_000_000
+    out = np.empty_like(time_ns)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    memo: dict[int, int] = {}
+    for i, t in enumerate(time_ns.tolist()):
+        v = memo.get(t)
+        if v is None:
+            stamp = epoch + timedelta(microseconds=t // 1000)
+            seen = bar_visible_at(Bar("", calendar.DAILY, stamp, 0.0, 0.0, 0.0, 0.0, 0.0))
+            v = memo[t] = (seen - epoch) // timedelta(microseconds=1) * 1000
+        out[i] = v
+    return out
 
 
 def merge_by_visibility(*streams: Iterable[Bar]) -> Iterator[Bar]:
