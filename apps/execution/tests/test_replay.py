@@ -92,3 +92,33 @@ def test_replay_with_bundled_news_feeds_the_news_strategy(redis_conn):
     ]
     assert len(news) > len(signals) // 2
     assert signals.exclude(sentiment_score=None).count() > len(signals) // 2
+
+
+@pytest.mark.django_db
+def test_replay_clears_only_its_own_rows(redis_conn):
+    """Every replay row carries the replay's label; a fresh replay deletes those and nothing else
+    (it used to delete every signal of the replayed tickers and dates, live ones included)."""
+    from apps.market import calendar
+
+    close = calendar.session_bounds(date(2017, 1, 4))[1]
+    live = Signal.objects.create(
+        ticker="AAPL", direction="long", strength=0.5, decided_at=close, price=Decimal(116)
+    )
+    live_trade = Trade.objects.create(
+        broker="simulated",
+        client_order_id="live-1",
+        ticker="AAPL",
+        side="buy",
+        qty=Decimal(1),
+        purpose="entry",
+        timestamp=close,
+    )
+    for _ in range(2):  # the second run forgets the first one's rows
+        replay_trading(symbols=["AAPL"], start=date(2017, 1, 3), end=date(2017, 1, 13))
+    mine = Signal.objects.filter(account=REPLAY_LABEL)
+    assert mine.count() == 9 and mine.filter(decided_at=close).exists()  # 9 sessions, once each
+    assert Signal.objects.get(pk=live.pk).account == "live"
+    assert Trade.objects.filter(pk=live_trade.pk).exists()
+    assert not Trade.objects.filter(broker=REPLAY_LABEL).exclude(
+        signal_id__in=mine.values("pk")
+    ).exclude(purpose="stop_loss").exists()
