@@ -119,6 +119,9 @@ def test_replay_clears_only_its_own_rows(redis_conn):
     assert mine.count() == 9 and mine.filter(decided_at=close).exists()  # 9 sessions, once each
     assert Signal.objects.get(pk=live.pk).account == "live"
     assert Trade.objects.filter(pk=live_trade.pk).exists()
-    assert not Trade.objects.filter(broker=REPLAY_LABEL).exclude(
-        signal_id__in=mine.values("pk")
-    ).exclude(purpose="stop_loss").exists()
+    assert (
+        not Trade.objects.filter(broker=REPLAY_LABEL)
+        .exclude(signal_id__in=mine.values("pk"))
+        .exclude(purpose="stop_loss")
+        .exists()
+    )
