@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/test,)
 TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/9,)
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=tradebot.settings.test
 
-.PHONY: install run stop test lint typecheck pytest bench migrations-check compose-check lock clean demo-data \
+.PHONY: install run stop test lint schema schema-check typecheck pytest bench migrations-check compose-check lock clean demo-data \
 	dashboard frontend-lint frontend-test
 
 $(VENV)/bin/python:
@@ -42,6 +42,20 @@ lint: install frontend-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) $(VENV)/bin/mypy .
+	$(MAKE) --no-print-directory schema-check
+
+## schema: regenerate the committed OpenAPI document (the dashboard's typed client is built from it)
+SCHEMA := docs/openapi.yaml
+schema: install
+	$(TEST_ENV) $(PY) manage.py spectacular --validate --fail-on-warn --file $(SCHEMA)
+
+## schema-check: the document validates with no warnings and regenerating it changes nothing
+schema-check: install
+	$(TEST_ENV) $(PY) manage.py spectacular --validate --fail-on-warn --file /tmp/tradebot-openapi.$$$$.yaml \
+	  && { diff -u $(SCHEMA) /tmp/tradebot-openapi.$$$$.yaml > /dev/null \
+	       || { diff -u $(SCHEMA) /tmp/tradebot-openapi.$$$$.yaml | head -40; rm -f /tmp/tradebot-openapi.$$$$.yaml; \
+	            echo "$(SCHEMA) is out of date: run make schema and commit it"; exit 1; }; } \
+	  && rm -f /tmp/tradebot-openapi.$$$$.yaml
 
 migrations-check: install
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

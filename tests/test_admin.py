@@ -18,6 +18,7 @@ OUR_APPS = {
     "execution",
     "learning",
     "backtests",
+    "api",
 }
 
 

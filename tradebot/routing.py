@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from apps.api.realtime.routing import websocket_urlpatterns as api_websockets
+
+websocket_urlpatterns: list[Any] = [*api_websockets]

@@ -8,7 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
     path("healthz", healthz, name="healthz"),
-    path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    # The admin's passkey sign-in (django-otp-webauthn's session views; the API has its own).
+    path("auth/webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("api/", include("apps.api.urls", namespace="api")),
     # The dashboard (frontend/dist): "/" and its client-side routes; keep this last.
     re_path(rf"^(?:(?:{'|'.join(ROUTES)})/?)?$", dashboard, name="dashboard"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import timedelta
 from pathlib import Path
 
 from tradebot import embedded
@@ -12,7 +15,12 @@ DATA_DIR = data_dir()
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The dashboard's origin (scheme://host[:port]): the only origin CORS, CSRF, passkeys and the
+# WebSocket accept besides the API's own. By default the web process serves the dashboard itself
+# (same origin); with the Vite dev server set DASHBOARD_ORIGIN=http://localhost:5173.
+API_ORIGIN = env.str("API_ORIGIN", default="http://localhost:8000").rstrip("/")
+DASHBOARD_ORIGIN = env.str("DASHBOARD_ORIGIN", default=API_ORIGIN).rstrip("/")
+CSRF_TRUSTED_ORIGINS = sorted({DASHBOARD_ORIGIN, API_ORIGIN})
 
 INSTALLED_APPS = [
     "daphne",
@@ -24,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
     "drf_spectacular",
     "channels",
     "django_celery_beat",
@@ -39,12 +49,14 @@ INSTALLED_APPS = [
     "apps.execution",
     "apps.learning",
     "apps.backtests",
+    "apps.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,15 +129,60 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# No passwords: the first backend only answers permission questions (it never authenticates);
+# sign-in is a passkey (django-otp-webauthn), for the API and for the admin alike.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.api.auth.backends.PermissionsOnlyBackend",
     "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default="localhost")
 OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="tradebot")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
-    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"]
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=sorted({DASHBOARD_ORIGIN, API_ORIGIN})
 )
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/admin/"
+
+# --- API: JWT sessions, CORS, realtime (docs/api.md) -----------------------------------------------
+# HS256 key, >= 32 bytes, from the environment. Without it (development only) a key is derived from
+# SECRET_KEY; a production config (SECRETS_REQUIRED: DJANGO_DEBUG off, DATABASE_URL set) refuses to
+# start without it (apps/api/apps.py; tradebot/security.py checks its strength too).
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+API_ACCESS_TTL_S = min(env.int("API_ACCESS_TTL_S", default=300), 300)  # <= 5 minutes
+API_REFRESH_TTL_S = env.int("API_REFRESH_TTL_S", default=14 * 24 * 3600)
+API_REFRESH_COOKIE = "tb_refresh"
+API_REFRESH_COOKIE_PATH = "/api/auth/refresh"
+API_REFRESH_COOKIE_SECURE = env.bool("API_REFRESH_COOKIE_SECURE", default=True)
+API_STEP_UP_TTL_S = 120  # a step-up assertion is good for one action within 2 minutes
+API_WS_TICKET_TTL_S = 30
+API_REGISTRATION_LINK_TTL_S = 600
+API_IDEMPOTENCY_TTL_S = env.int("API_IDEMPOTENCY_TTL_S", default=24 * 3600)
+API_EVENTS_MAXLEN = env.int("API_EVENTS_MAXLEN", default=50_000)  # catch-up history kept
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=API_ACCESS_TTL_S),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=API_REFRESH_TTL_S),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY
+    or hmac.new(SECRET_KEY.encode(), b"tradebot-jwt", hashlib.sha256).hexdigest(),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "LEEWAY": 0,
+}
+CORS_ALLOWED_ORIGINS = [DASHBOARD_ORIGIN]
+CORS_ALLOW_CREDENTIALS = True  # the refresh cookie
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-step-up",
+)
+CORS_EXPOSE_HEADERS = ("idempotent-replayed",)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -143,13 +200,31 @@ WHITENOISE_ADD_HEADERS_FUNCTION = whitenoise_headers
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # JWT only (no session cookie, hence no CSRF surface on the API).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.api.auth.authentication.JWTFamilyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "tradebot API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "tradebot API",
+    "DESCRIPTION": "REST API of the tradebot dashboard. Auth: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "TradeStatusEnum": "apps.execution.models.Trade.Status",
+        "BacktestStatusEnum": "apps.backtests.models.BacktestRun.Status",
+        "TradingStateEnum": "apps.execution.models.TradingControl.State",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+}
 
 # --- Celery (CELERY_ namespace, read by tradebot/celery.py) ----------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
