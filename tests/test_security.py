@@ -46,7 +46,8 @@ def test_production_start_refuses_a_missing_secret_key() -> None:
 
 
 def test_production_start_accepts_a_strong_secret_key() -> None:
-    result = _start(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=STRONG)
+    # The API's JWT key must come from the environment too (apps/api/apps.py).
+    result = _start(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=STRONG, JWT_SIGNING_KEY=STRONG[::-1])
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
