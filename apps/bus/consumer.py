@@ -53,6 +53,9 @@ class Delivery:
     error: str = ""
     emitted: list[tuple[str, Contract]] = field(default_factory=list)
     outputs: list[outbox.OutMessage] = field(default_factory=list)
+    # The consumer span this delivery was handled in: work after the commit (an order sent to the
+    # broker) continues the same trace through :meth:`StreamConsumer.span_after_commit`.
+    span_context: Any = None
 
     def emit(self, stream: str, message: Contract) -> None:
         """Publish ``message`` downstream, atomically with this delivery's effect."""
@@ -222,8 +225,18 @@ class StreamConsumer:
             deliveries.append(d)
         return deliveries
 
+    def span_after_commit(self, d: Delivery, name: str, **attributes: Any) -> Any:
+        """A span for ``d``'s work after the commit, child of the span it was handled in."""
+        parent = (
+            trace.set_span_in_context(trace.NonRecordingSpan(d.span_context))
+            if d.span_context is not None
+            else self._context(d)
+        )
+        return tracer.start_as_current_span(name, context=parent, attributes=attributes)
+
     def _apply(self, d: Delivery) -> None:
-        with self._span(d):
+        with self._span(d) as span:
+            d.span_context = span.get_span_context()
             d.emitted.clear()
             self.handle(d)
             d.outputs = self._outputs(d)

@@ -52,10 +52,17 @@ def derived_event_id(parent: uuid.UUID | str, stream: str, index: int = 0) -> uu
     return uuid.uuid5(uuid.UUID(str(parent)), f"{stream}#{index}")
 
 
-def _trace_carrier() -> dict[str, str]:
+def _trace_carrier(context: Any = None) -> dict[str, str]:
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=context)
     return carrier
+
+
+def trace_carrier(span: Any = None) -> dict[str, str]:
+    """The W3C trace context of ``span`` (default: the current span), as messages carry it."""
+    from opentelemetry import trace
+
+    return _trace_carrier(trace.set_span_in_context(span) if span is not None else None)
 
 
 def publish(stream: str, message: Contract, *, event_id: uuid.UUID | None = None) -> OutboxMessage:
@@ -70,16 +77,23 @@ def publish(stream: str, message: Contract, *, event_id: uuid.UUID | None = None
     return row
 
 
-def publish_many(items: Sequence[tuple[str, Contract, uuid.UUID | None]]) -> list[OutboxMessage]:
+def publish_many(
+    items: Sequence[tuple[str, Contract, uuid.UUID | None]],
+    *,
+    traces: Sequence[dict[str, str]] | None = None,
+) -> list[OutboxMessage]:
+    """Like :func:`publish` for many messages in one INSERT. ``traces``: one trace carrier per
+    item (e.g. a span per article, so each starts its own trace); default: the current context."""
+    carriers = list(traces) if traces is not None else [_trace_carrier()] * len(items)
     rows = OutboxMessage.objects.bulk_create(
         [
             OutboxMessage(
                 stream=stream,
                 event_id=event_id or new_event_id(),
                 payload=codec.dumps(message),
-                trace=_trace_carrier(),
+                trace=carrier,
             )
-            for stream, message, event_id in items
+            for (stream, message, event_id), carrier in zip(items, carriers, strict=True)
         ]
     )
     transaction.on_commit(lambda: flush(rows))

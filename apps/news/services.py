@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from opentelemetry import trace
 
 from apps.bus import outbox
 from apps.bus.names import Stream
@@ -32,6 +33,7 @@ from apps.news.text import TITLE_MAX, clean_text, content_hash, normalise_url
 from apps.news.tickers import TickerExtractor, default_extractor
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("tradebot.news")
 
 MAX_TICKERS = 10
 INGEST_CHUNK = 500
@@ -179,7 +181,8 @@ def article_ingest(
                     [
                         (Stream.NEWS_RAW.value, raw_article(row, source=source), None)
                         for row in stored
-                    ]
+                    ],
+                    traces=[_article_trace(row, source) for row in stored],
                 )
         if dup_url:
             metrics.DEDUP_SKIPS.labels(source.name, "url").inc(dup_url)
@@ -188,6 +191,24 @@ def article_ingest(
         metrics.ARTICLES_STORED.labels(source.name).inc(len(stored))
         total = total + IngestResult(len(stored), dup_url, dup_hash, invalid, future)
     return total
+
+
+def _article_trace(article: Article, source: NewsSource) -> dict[str, str]:
+    """One span per stored article (a child of the poll's span, if any): the start of the trace
+    that follows the article through sentiment, signals, the order and its fill."""
+    span = tracer.start_span(
+        "news article",
+        kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "tradebot.article.id": article.pk,
+            "tradebot.news.source": source.name,
+            "tradebot.tickers": ",".join(article.tickers or []),
+        },
+    )
+    try:
+        return outbox.trace_carrier(span)
+    finally:
+        span.end()
 
 
 def raw_article(article: Article, *, source: NewsSource) -> RawArticle:

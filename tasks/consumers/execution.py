@@ -70,6 +70,7 @@ class ExecutionConsumer(StreamConsumer):
             if trade_id is None:
                 continue
             try:
-                trade_send(self.ctx, trade=Trade.objects.get(pk=trade_id))
+                with self.span_after_commit(d, "order submit", **{"tradebot.trade.id": trade_id}):
+                    trade_send(self.ctx, trade=Trade.objects.get(pk=trade_id))
             except BrokerError as exc:  # the claim stays NEW; execution.sync_orders retries it
                 log.warning("order for trade %s not sent now (%s); sync will retry", trade_id, exc)

@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from opentelemetry import propagate, trace
 
 from apps.execution.brokers.base import (
     BrokerOrder,
@@ -38,6 +40,15 @@ from apps.execution.metrics import (
 from apps.execution.models import Trade, TradeUpdate
 from apps.execution.services.context import ExecutionContext
 from apps.execution.services.positions import FillResult, position_apply_fill
+
+tracer = trace.get_tracer("tradebot.execution")
+
+
+def _trace_now() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +266,6 @@ def _reject(ctx: ExecutionContext, trade: Trade, reason: str) -> None:
         _publish(ctx, trade, FillResult.none())
 
 
-@transaction.atomic
 def order_apply(
     ctx: ExecutionContext,
     *,
@@ -270,7 +280,46 @@ def order_apply(
     move the position and realise P&L; a ``TradeEvent`` is published per change. Late or
     out-of-order updates (e.g. "accepted" after "filled") are recorded as ignored. Returns whether
     anything changed.
+
+    A fill is traced as a span of the order's own trace (the one its article started), linked to
+    whatever polled or pushed it; the ``TradeEvent`` it publishes carries that trace on.
     """
+    if order.filled_qty > trade.filled_qty:
+        with _fill_span(trade, order):
+            return _order_apply(ctx, trade=trade, order=order, event=event, at=at)
+    return _order_apply(ctx, trade=trade, order=order, event=event, at=at)
+
+
+def _fill_span(trade: Trade, order: BrokerOrder) -> Any:
+    submitted = (
+        TradeUpdate.objects.filter(trade_id=trade.pk, payload__has_key="trace")
+        .order_by("id")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    current = trace.get_current_span().get_span_context()
+    return tracer.start_as_current_span(
+        "fill",
+        context=propagate.extract(submitted["trace"]) if submitted else None,
+        links=[trace.Link(current)] if submitted and current.is_valid else None,
+        attributes={
+            "tradebot.trade.id": trade.pk,
+            "tradebot.ticker": trade.ticker,
+            "tradebot.order.client_id": trade.client_order_id,
+            "tradebot.fill.qty": str(order.filled_qty - trade.filled_qty),
+        },
+    )
+
+
+@transaction.atomic
+def _order_apply(
+    ctx: ExecutionContext,
+    *,
+    trade: Trade,
+    order: BrokerOrder,
+    event: str,
+    at: datetime | None,
+) -> bool:
     trade = Trade.objects.select_for_update().get(pk=trade.pk)
     status = str(OrderStatus(order.status))
     if status == OrderStatus.NEW:
@@ -334,6 +383,8 @@ def order_apply(
             "broker_order_id": order.broker_order_id,
             "fill_qty": str(delta),
             "commission": str(order.commission),
+            # The submission keeps the order's trace context: its fills continue that trace.
+            **({"trace": _trace_now()} if event in {"submitted", "recovered"} else {}),
         },
     )
     ORDER_UPDATES.labels(ctx.label, status).inc()
