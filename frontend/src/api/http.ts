@@ -5,7 +5,20 @@ export class ApiError extends Error {
     public status: number,
     public body: unknown,
   ) {
-    super(typeof body === "object" && body && "detail" in body ? String((body as { detail: unknown }).detail) : `HTTP ${status}`);
+    super(ApiError.describe(status, body));
+  }
+  get code(): string | undefined {
+    const b = this.body as { code?: unknown } | null;
+    return typeof b?.code === "string" ? b.code : undefined;
+  }
+  static describe(status: number, body: unknown): string {
+    if (body && typeof body === "object") {
+      const o = body as Record<string, unknown>;
+      if (typeof o.detail === "string") return o.detail;
+      const first = Object.entries(o)[0];
+      if (first) return `${first[0]}: ${Array.isArray(first[1]) ? first[1].join(" ") : String(first[1])}`;
+    }
+    return `HTTP ${status}`;
   }
 }
 
@@ -17,7 +30,7 @@ function withAuth(req: Request, token: string | null): Request {
 
 /**
  * fetch with the in-memory access token; on 401 it refreshes (single-flight, across tabs)
- * and retries once. Used as openapi-fetch's `fetch`, and directly for the auth ceremonies.
+ * and retries once. It is the typed client's fetch.
  */
 export async function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const target = typeof input === "string" ? new URL(input, location.href) : input;
@@ -30,32 +43,6 @@ export async function authFetch(input: RequestInfo | URL, init?: RequestInit): P
   const fresh = await refreshAccess();
   if (!fresh) return res;
   return fetch(withAuth(retryCopy, fresh));
-}
-
-export async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}, auth = true): Promise<T> {
-  const init: RequestInit = {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(body ?? {}),
-  };
-  const res = auth ? await authFetch(url, init) : await fetch(url, init);
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  if (!res.ok) throw new ApiError(res.status, parsed);
-  return parsed as T;
-}
-
-export async function getJson<T>(url: string): Promise<T> {
-  const res = await authFetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const parsed: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, parsed);
-  return parsed as T;
 }
 
 export function idempotencyKey(): string {

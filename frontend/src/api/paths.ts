@@ -1,15 +1,7 @@
-// Endpoints outside the generated client (auth ceremonies and the socket). Kept in one
-// place so the contract is easy to line up with the API's.
+// The auth ceremonies and the socket, as the API contract names them. Everything else
+// goes through the generated, typed client (api/client.ts).
 export const paths = {
-  refresh: "/api/auth/refresh/",
-  logout: "/api/auth/logout/",
-  loginBegin: "/api/auth/passkey/login/begin/",
-  loginComplete: "/api/auth/passkey/login/complete/",
-  registerBegin: "/api/auth/passkey/register/begin/",
-  registerComplete: "/api/auth/passkey/register/complete/",
-  stepUpBegin: "/api/auth/step-up/begin/",
-  stepUpComplete: "/api/auth/step-up/complete/",
-  wsTicket: "/api/ws/ticket/",
-  events: "/api/events/",
+  refresh: "/api/auth/refresh",
+  signOut: "/api/auth/refresh/sign-out",
   ws: "/ws/",
 } as const;

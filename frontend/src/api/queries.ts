@@ -1,92 +1,98 @@
-import { useQuery, useInfiniteQuery } from "@tanstack/react-query";
-import { getJson, postJson, idempotencyKey, authFetch, ApiError } from "./http";
-import type * as T from "./types";
-
-const qs = (params: Record<string, string | number | boolean | undefined | null>) => {
-  const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, String(v));
-  const s = u.toString();
-  return s ? `?${s}` : "";
-};
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { api, must, type S } from "./client";
+import { idempotencyKey } from "./http";
 
 export const keys = {
-  trading: ["trading"] as const,
+  control: ["control"] as const,
   portfolio: ["portfolio"] as const,
+  equity: ["portfolio", "equity"] as const,
+  positions: ["portfolio", "positions"] as const,
   trades: (f: object) => ["trades", f] as const,
   trade: (id: number) => ["trade", id] as const,
-  bars: (t: string, from: string, to: string) => ["bars", t, from, to] as const,
+  closes: (t: string, since: string, until: string) => ["closes", t, since, until] as const,
   strategies: ["strategies"] as const,
   weights: ["weights"] as const,
   adjustments: ["adjustments"] as const,
-  learning: ["learning"] as const,
   articles: (f: object) => ["articles", f] as const,
-  correlation: (t: string) => ["correlation", t] as const,
+  sentiment: (t: string) => ["sentiment", t] as const,
   backtests: ["backtests"] as const,
   backtest: (id: number) => ["backtest", id] as const,
   compare: (ids: number[]) => ["compare", ids] as const,
   passkeys: ["passkeys"] as const,
 };
 
-export const useTrading = () => useQuery({ queryKey: keys.trading, queryFn: () => getJson<T.TradingState>("/api/trading/") });
-export const usePortfolio = () => useQuery({ queryKey: keys.portfolio, queryFn: () => getJson<T.Portfolio>("/api/portfolio/") });
+export const useControl = () => useQuery({ queryKey: keys.control, queryFn: () => must(api.GET("/api/control")) });
+export const usePortfolio = () => useQuery({ queryKey: keys.portfolio, queryFn: () => must(api.GET("/api/portfolio")) });
+export const useEquity = () => useQuery({ queryKey: keys.equity, queryFn: () => must(api.GET("/api/portfolio/equity", { params: { query: { points: 500 } } })) });
+export const usePositions = () => useQuery({ queryKey: keys.positions, queryFn: () => must(api.GET("/api/portfolio/positions")) });
 
 export interface TradeFilter {
   ticker?: string;
   strategy?: string;
-  side?: string;
-  profitable?: string;
+  side?: "buy" | "sell";
+  profitable?: boolean;
 }
+/** Follows the API's `next` cursor as given (same origin), with the typed client. */
 export const useTrades = (f: TradeFilter) =>
   useInfiniteQuery({
     queryKey: keys.trades(f),
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => getJson<T.Page<T.TradeRow>>(pageParam ?? `/api/trades/${qs({ ...f })}`),
-    getNextPageParam: (last) => last.next,
+    queryFn: ({ pageParam }) => {
+      const cursor = pageParam ? (new URL(pageParam, location.href).searchParams.get("cursor") ?? undefined) : undefined;
+      return must(api.GET("/api/trades", { params: { query: { ...f, ...(cursor ? { cursor } : {}), limit: 50 } } }));
+    },
+    getNextPageParam: (last) => last.next ?? null,
   });
-export const useTrade = (id: number) => useQuery({ queryKey: keys.trade(id), queryFn: () => getJson<T.TradeDetail>(`/api/trades/${id}/`) });
-export const useBars = (ticker: string, from: string, to: string) =>
+export const useTrade = (id: number) => useQuery({ queryKey: keys.trade(id), queryFn: () => must(api.GET("/api/trades/{trade_id}", { params: { path: { trade_id: id } } })) });
+/** Daily closes of a ticker (the sentiment series carries them). */
+export const useCloses = (ticker: string, since: string, until: string) =>
   useQuery({
-    queryKey: keys.bars(ticker, from, to),
-    queryFn: () => getJson<T.Page<T.Bar> | T.Bar[]>(`/api/bars/${qs({ symbol: ticker, start: from, end: to })}`),
-    select: (b) => (Array.isArray(b) ? b : b.results),
+    queryKey: keys.closes(ticker, since, until),
+    enabled: ticker !== "" && since !== "",
+    queryFn: () => must(api.GET("/api/news/sentiment/{ticker}", { params: { path: { ticker }, query: { since, until } } })),
   });
 
-export const useStrategies = () => useQuery({ queryKey: keys.strategies, queryFn: () => getJson<T.StrategyRow[]>("/api/strategies/") });
-export const useWeights = () => useQuery({ queryKey: keys.weights, queryFn: () => getJson<T.WeightPoint[]>("/api/strategies/weights/") });
-export const useAdjustments = () => useQuery({ queryKey: keys.adjustments, queryFn: () => getJson<T.Page<T.Adjustment>>("/api/learning/adjustments/") });
-export const useLearning = () => useQuery({ queryKey: keys.learning, queryFn: () => getJson<T.LearningState>("/api/learning/") });
+export const useStrategies = () => useQuery({ queryKey: keys.strategies, queryFn: () => must(api.GET("/api/strategies")) });
+export const useWeights = () =>
+  useQuery({ queryKey: keys.weights, queryFn: () => must(api.GET("/api/strategies/weights/history", { params: { query: { limit: 200 } } })) });
+export const useAdjustments = () =>
+  useQuery({ queryKey: keys.adjustments, queryFn: () => must(api.GET("/api/strategies/adjustments", { params: { query: { limit: 100 } } })) });
 
 export const useArticles = (f: { ticker?: string; source?: string }) =>
-  useQuery({ queryKey: keys.articles(f), queryFn: () => getJson<T.Page<T.Article>>(`/api/articles/${qs(f)}`) });
-export const useCorrelation = (ticker: string) =>
-  useQuery({ queryKey: keys.correlation(ticker), enabled: ticker !== "", queryFn: () => getJson<T.Correlation>(`/api/news/correlation/${qs({ ticker })}`) });
+  useQuery({ queryKey: keys.articles(f), queryFn: () => must(api.GET("/api/news/articles", { params: { query: { ...f, limit: 50 } } })) });
+export const useSentiment = (ticker: string) =>
+  useQuery({ queryKey: keys.sentiment(ticker), enabled: ticker !== "", queryFn: () => must(api.GET("/api/news/sentiment/{ticker}", { params: { path: { ticker } } })) });
 
-export const useBacktests = () => useQuery({ queryKey: keys.backtests, queryFn: () => getJson<T.Page<T.BacktestRun>>("/api/backtests/") });
-export const useBacktest = (id: number | null) =>
-  useQuery({ queryKey: keys.backtest(id ?? 0), enabled: id !== null, queryFn: () => getJson<T.BacktestDetail>(`/api/backtests/${id}/`) });
-export const useCompare = (ids: number[]) =>
+// Backtest progress has no socket event: only while a run is queued or running is it
+// re-read (every 1.5 s); nothing else in the dashboard is polled.
+const active = (status: string | undefined) => status === "queued" || status === "running";
+export const useBacktests = () =>
   useQuery({
-    queryKey: keys.compare(ids),
-    enabled: ids.length >= 2,
-    queryFn: () => getJson<{ runs: T.BacktestDetail[] }>(`/api/backtests/compare/${qs({ ids: ids.join(",") })}`),
+    queryKey: keys.backtests,
+    queryFn: () => must(api.GET("/api/backtests", { params: { query: { limit: 50 } } })),
+    refetchInterval: (q) => (q.state.data?.results.some((r) => active(r.status)) ? 1500 : false),
   });
-export const createBacktest = (config: Record<string, unknown>) => postJson<T.BacktestRun>("/api/backtests/", config, { "Idempotency-Key": idempotencyKey() });
+export const useBacktest = (id: number | null) =>
+  useQuery({
+    queryKey: keys.backtest(id ?? 0),
+    enabled: id !== null,
+    queryFn: () => must(api.GET("/api/backtests/{run_id}", { params: { path: { run_id: id ?? 0 } } })),
+    refetchInterval: (q) => (active(q.state.data?.status) ? 1500 : false),
+  });
+export const useCompare = (ids: number[]) =>
+  useQuery({ queryKey: keys.compare(ids), enabled: ids.length >= 2, queryFn: () => must(api.GET("/api/backtests/compare", { params: { query: { ids: ids.join(",") } } })) });
+export const createBacktest = (body: S["BacktestCreateRequest"]) => must(api.POST("/api/backtests", { body }));
 
-export const usePasskeys = () => useQuery({ queryKey: keys.passkeys, queryFn: () => getJson<T.Passkey[] | T.Page<T.Passkey>>("/api/auth/passkeys/"), select: (p) => (Array.isArray(p) ? p : p.results) });
-export async function deletePasskey(id: number | string, proof?: string): Promise<void> {
-  const res = await authFetch(`/api/auth/passkeys/${id}/`, { method: "DELETE", headers: proof ? { "X-Step-Up": proof } : {} });
-  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
-}
+export const usePasskeys = () => useQuery({ queryKey: keys.passkeys, queryFn: () => must(api.GET("/api/passkeys")) });
+export const deletePasskey = (id: number) => must(api.DELETE("/api/passkeys/{passkey_id}", { params: { path: { passkey_id: id } } }));
 
-/** Dangerous commands: an idempotency key and the step-up proof travel with each. */
-export const command = (path: string, proof: string, body: unknown = {}) =>
-  postJson<unknown>(path, body, { "Idempotency-Key": idempotencyKey(), "X-Step-Up": proof });
+/** Overrides: each click gets a fresh Idempotency-Key; the step-up token travels with it. */
+const h = (proof: string) => ({ "Idempotency-Key": idempotencyKey(), "X-Step-Up": proof });
 export const commands = {
-  pause: "/api/trading/pause/",
-  resume: "/api/trading/resume/",
-  kill: "/api/trading/kill/",
-  close: (ticker: string) => `/api/positions/${encodeURIComponent(ticker)}/close/`,
-  freeze: "/api/learning/freeze/",
-  unfreeze: "/api/learning/unfreeze/",
-  resetWeights: "/api/strategies/reset-weights/",
+  pause: (proof: string, reason: string) => must(api.POST("/api/control/pause", { params: { header: h(proof) }, body: { reason } })),
+  resume: (proof: string) => must(api.POST("/api/control/resume", { params: { header: h(proof) } })),
+  kill: (proof: string, reason: string) => must(api.POST("/api/control/kill-switch", { params: { header: h(proof) }, body: { reason } })),
+  close: (proof: string, ticker: string) => must(api.POST("/api/control/positions/{ticker}/close", { params: { header: h(proof), path: { ticker } } })),
+  freeze: (proof: string, frozen: boolean, reason: string) => must(api.POST("/api/strategies/learning/freeze", { params: { header: h(proof) }, body: { frozen, reason } })),
+  resetWeights: (proof: string, reason: string) => must(api.POST("/api/strategies/weights/reset", { params: { header: h(proof) }, body: { reason } })),
 };

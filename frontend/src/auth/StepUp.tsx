@@ -1,15 +1,18 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { stepUp } from "./passkeys";
 import { toast } from "../components/toast";
+import type { S } from "../api/client";
 
+type Action = S["ActionEnum"];
 interface Pending {
-  action: string;
+  action: Action;
+  target: string;
   title: string;
   detail: string;
   run: (proof: string) => Promise<unknown>;
   resolve: (ok: boolean) => void;
 }
-type Confirm = (action: string, title: string, detail: string, run: (proof: string) => Promise<unknown>) => Promise<boolean>;
+type Confirm = (step: { action: Action; target?: string; title: string; detail: string }, run: (proof: string) => Promise<unknown>) => Promise<boolean>;
 
 const Ctx = createContext<Confirm | null>(null);
 
@@ -31,10 +34,10 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
   const dialog = useRef<HTMLDialogElement>(null);
 
   const confirm = useCallback<Confirm>(
-    (action, title, detail, run) =>
+    (step, run) =>
       new Promise<boolean>((resolve) => {
         setError(null);
-        setPending({ action, title, detail, run, resolve });
+        setPending({ action: step.action, target: step.target ?? "", title: step.title, detail: step.detail, run, resolve });
       }),
     [],
   );
@@ -57,7 +60,7 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
     setBusy(true);
     setError(null);
     try {
-      const proof = await stepUp(pending.action);
+      const proof = await stepUp(pending.action, pending.target);
       await pending.run(proof);
       toast(`${pending.title}: done`, { kind: "success" });
       close(true);

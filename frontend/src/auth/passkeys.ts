@@ -1,42 +1,37 @@
 import { startAuthentication, startRegistration } from "@simplewebauthn/browser";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
-import { paths } from "../api/paths";
-import { postJson } from "../api/http";
+import { api, must, publicApi, type S } from "../api/client";
 import { acceptTokens } from "./session";
 
-// The begin endpoints may answer the bare options or wrap them ({publicKey: …} / {options: …}).
-function unwrap<T>(body: unknown): T {
-  if (body && typeof body === "object") {
-    const o = body as Record<string, unknown>;
-    if (o.publicKey) return o.publicKey as T;
-    if (o.options) return unwrap<T>(o.options);
-  }
-  return body as T;
-}
+type Creation = PublicKeyCredentialCreationOptionsJSON;
+type Request = PublicKeyCredentialRequestOptionsJSON;
 
 export async function signInWithPasskey(): Promise<void> {
-  const begin = await postJson<unknown>(paths.loginBegin, {}, {}, false);
-  const assertion = await startAuthentication({ optionsJSON: unwrap<PublicKeyCredentialRequestOptionsJSON>(begin) });
-  const done = await postJson<{ access?: string; username?: string }>(paths.loginComplete, assertion, {}, false);
-  if (!acceptTokens(done)) throw new Error("The server did not issue a session.");
+  const begin = await must(publicApi.POST("/api/auth/login/begin"));
+  const credential = await startAuthentication({ optionsJSON: begin.options as Request });
+  const session = await must(publicApi.POST("/api/auth/login/complete", { body: { ceremony_id: begin.ceremony_id, credential } }));
+  if (!acceptTokens(session)) throw new Error("The server did not issue a session.");
 }
 
-/** Registration from a one-time link (not signed in yet) or adding a passkey (signed in). */
-export async function registerPasskey(opts: { code?: string; name?: string }): Promise<void> {
-  const signedIn = !opts.code;
-  const begin = await postJson<unknown>(paths.registerBegin, opts.code ? { code: opts.code } : {}, {}, signedIn);
-  const attestation = await startRegistration({ optionsJSON: unwrap<PublicKeyCredentialCreationOptionsJSON>(begin) });
-  const body = { ...attestation, ...(opts.code ? { code: opts.code } : {}), ...(opts.name ? { name: opts.name } : {}) };
-  const done = await postJson<{ access?: string; username?: string }>(paths.registerComplete, body, {}, signedIn);
-  if (!signedIn) acceptTokens(done);
+/** First passkey, from the one-time registration link. */
+export async function registerFromLink(token: string, name: string): Promise<void> {
+  const begin = await must(publicApi.POST("/api/auth/register/begin", { body: { token } }));
+  const credential = await startRegistration({ optionsJSON: begin.options as Creation });
+  const session = await must(publicApi.POST("/api/auth/register/complete", { body: { ceremony_id: begin.ceremony_id, credential, name } }));
+  if (!acceptTokens(session)) throw new Error("The server did not issue a session.");
 }
 
-/** A fresh user-verified assertion bound to one action; returns the proof for its header. */
-export async function stepUp(action: string): Promise<string> {
-  const begin = await postJson<unknown>(paths.stepUpBegin, { action });
-  const assertion = await startAuthentication({ optionsJSON: unwrap<PublicKeyCredentialRequestOptionsJSON>(begin) });
-  const done = await postJson<{ step_up?: string; token?: string }>(paths.stepUpComplete, { action, credential: assertion });
-  const proof = done.step_up ?? done.token;
-  if (!proof) throw new Error("Step-up was not confirmed.");
-  return proof;
+/** Another passkey for the signed-in user. */
+export async function addPasskey(name: string): Promise<void> {
+  const begin = await must(api.POST("/api/passkeys/begin"));
+  const credential = await startRegistration({ optionsJSON: begin.options as Creation });
+  await must(api.POST("/api/passkeys/complete", { body: { ceremony_id: begin.ceremony_id, credential, name } }));
+}
+
+/** A fresh user-verified assertion bound to one action (and target); returns the X-Step-Up token. */
+export async function stepUp(action: S["ActionEnum"], target = ""): Promise<string> {
+  const begin = await must(api.POST("/api/step-up/begin", { body: { action, target } }));
+  const credential = await startAuthentication({ optionsJSON: begin.options as Request });
+  const grant = await must(api.POST("/api/step-up/complete", { body: { ceremony_id: begin.ceremony_id, credential } }));
+  return grant.step_up_token;
 }

@@ -11,9 +11,9 @@ describe("session", () => {
 
   it("refreshes once for many concurrent callers and keeps the token out of storage", async () => {
     let n = 0;
-    const { calls } = mockFetch({ "POST /api/auth/refresh/": () => ({ access: jwt(`alice${++n}`) }) });
+    const { calls } = mockFetch({ "POST /api/auth/refresh": () => ({ access: jwt(`alice${++n}`), access_expires_at: new Date(Date.now() + 300_000).toISOString(), user: { id: 1, username: "alice", is_staff: false } }) });
     const got = await Promise.all([refreshAccess(), refreshAccess(), refreshAccess()]);
-    expect(calls.filter((c) => c.url === "/api/auth/refresh/")).toHaveLength(1);
+    expect(calls.filter((c) => c.url === "/api/auth/refresh")).toHaveLength(1);
     expect(new Set(got).size).toBe(1);
     expect(getAccessToken()).toBe(got[0]);
     const stored = JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href;
@@ -23,8 +23,8 @@ describe("session", () => {
   it("retries a request once with a fresh token after a 401", async () => {
     let first = true;
     const { calls } = mockFetch({
-      "POST /api/auth/refresh/": () => ({ access: jwt("bob") }),
-      "GET /api/portfolio/": () => {
+      "POST /api/auth/refresh": () => ({ access: jwt("bob"), access_expires_at: new Date(Date.now() + 300_000).toISOString(), user: { id: 2, username: "bob", is_staff: false } }),
+      "GET /api/portfolio": () => {
         if (first) {
           first = false;
           return new Response("{}", { status: 401 });
@@ -32,15 +32,15 @@ describe("session", () => {
         return { value: 1 };
       },
     });
-    const res = await authFetch("/api/portfolio/");
+    const res = await authFetch("/api/portfolio");
     expect(res.status).toBe(200);
-    const gets = calls.filter((c) => c.url === "/api/portfolio/");
+    const gets = calls.filter((c) => c.url === "/api/portfolio");
     expect(gets).toHaveLength(2);
     expect(gets[1]!.headers.get("Authorization")).toBe(`Bearer ${jwt("bob")}`);
   });
 
   it("signs out when the refresh is refused", async () => {
-    mockFetch({ "POST /api/auth/refresh/": new Response("{}", { status: 401 }) });
+    mockFetch({ "POST /api/auth/refresh": new Response("{}", { status: 401 }) });
     expect(await refreshAccess()).toBeNull();
     expect(getAccessToken()).toBeNull();
   });

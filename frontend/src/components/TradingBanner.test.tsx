@@ -11,14 +11,14 @@ describe("TradingBanner", () => {
   });
   it("stays up while trading is halted, with the reason", async () => {
     acceptTokens({ access: "h.e30.s" });
-    mockFetch({ "GET /api/trading/": { state: "halted", reason: "daily loss limit", kill_switch: false } });
+    mockFetch({ "GET /api/control": { state: "halted", reason: "daily loss limit", kill_switch: false } });
     renderApp(<TradingBanner />);
     const banner = await screen.findByRole("alert");
     expect(banner).toHaveTextContent("Trading is HALTED: daily loss limit");
   });
   it("is absent while trading is active", async () => {
     acceptTokens({ access: "h.e30.s" });
-    const { fn } = mockFetch({ "GET /api/trading/": { state: "active", reason: "" } });
+    const { fn } = mockFetch({ "GET /api/control": { state: "active", reason: "" } });
     renderApp(<TradingBanner />);
     await vi.waitFor(() => expect(fn).toHaveBeenCalled());
     expect(screen.queryByRole("alert")).toBeNull();

@@ -1,8 +1,8 @@
-import { useTrading } from "../api/queries";
+import { useControl } from "../api/queries";
 
 /** A permanent banner while trading is paused or HALTED, with the reason. */
 export function TradingBanner() {
-  const { data } = useTrading();
+  const { data } = useControl();
   const state = (data?.state ?? "").toLowerCase();
   if (!data || state === "active") return null;
   const halted = state === "halted" || data.kill_switch;

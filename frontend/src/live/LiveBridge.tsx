@@ -6,9 +6,13 @@ import { fmtUSD, num } from "../lib/format";
 
 /** Which cached queries an event changes. Views refetch only then; nothing polls. */
 export function applyEvent(qc: QueryClient, e: LiveEvent): void {
-  const t = e.type.toLowerCase();
+  const t = e.type;
   const inv = (...k: string[]) => k.forEach((key) => void qc.invalidateQueries({ queryKey: [key] }));
-  if (t.includes("fill") || t.includes("trade")) {
+  if (t === "reset") {
+    void qc.invalidateQueries();
+    return;
+  }
+  if (t === "trade.executed") {
     inv("trades", "trade", "portfolio");
     const d = e.data;
     const qty = num(d.filled_qty ?? d.qty);
@@ -17,13 +21,11 @@ export function applyEvent(qc: QueryClient, e: LiveEvent): void {
       kind: "success",
       body: price !== undefined ? `at ${fmtUSD(price)}` : undefined,
     });
-  } else if (t.includes("order")) inv("trades", "trade", "portfolio");
-  else if (t.includes("state") || t.includes("trading")) inv("trading", "portfolio");
-  else if (t.includes("weight") || t.includes("learning")) inv("strategies", "weights", "adjustments", "learning");
-  else if (t.includes("article") || t.includes("news") || t.includes("sentiment")) inv("articles", "correlation");
-  else if (t.includes("signal")) inv("signals");
-  else if (t.includes("backtest")) inv("backtests", "backtest", "compare");
-  else if (t.includes("portfolio") || t.includes("position")) inv("portfolio");
+  } else if (t === "order.updated") inv("trades", "trade", "portfolio");
+  else if (t === "trading.state_changed") inv("control", "portfolio");
+  else if (t === "weights.changed") inv("strategies", "weights", "adjustments");
+  else if (t === "article.scored") inv("articles", "sentiment");
+  else if (t === "signal.generated") inv("signals");
 }
 
 export function LiveBridge() {

@@ -21,7 +21,7 @@ describe("live events", () => {
     const qc = new QueryClient();
     const spy = vi.spyOn(qc, "invalidateQueries");
     render(<Toaster />);
-    act(() => applyEvent(qc, { id: "9", type: "trade_executed", data: { ticker: "MSFT", side: "buy", filled_qty: "5", filled_avg_price: "301.5" } }));
+    act(() => applyEvent(qc, { id: "9", type: "trade.executed", data: { ticker: "MSFT", side: "buy", filled_qty: "5", filled_avg_price: "301.5" } }));
     const region = screen.getByRole("status");
     expect(region).toHaveAttribute("aria-live", "polite");
     expect(region).toHaveTextContent("Trade executed: BUY 5 MSFT");

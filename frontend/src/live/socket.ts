@@ -3,7 +3,8 @@
 // from the last event id it saw. Views subscribe to events; nothing polls.
 
 import { paths } from "../api/paths";
-import { getJson, postJson } from "../api/http";
+import { api, must } from "../api/client";
+import { sessionRevoked } from "../auth/session";
 
 export interface LiveEvent {
   id: string;
@@ -65,16 +66,18 @@ export function dispatch(e: LiveEvent): void {
   });
 }
 
+/** After a reconnect: everything since the last event id seen, page by page. */
 async function catchUp(): Promise<void> {
-  if (lastId === null) return;
-  let since: string | null = lastId;
-  for (let page = 0; page < 20 && since !== null; page++) {
-    const body: unknown = await getJson<unknown>(`${paths.events}?since=${encodeURIComponent(since)}`);
-    const list = Array.isArray(body) ? body : ((body as { results?: unknown[]; events?: unknown[] }).results ?? (body as { events?: unknown[] }).events ?? []);
-    const events = list.map(normalise).filter((e): e is LiveEvent => e !== null);
-    events.forEach(dispatch);
-    const more = !Array.isArray(body) && Boolean((body as { next?: unknown; has_more?: unknown }).next ?? (body as { has_more?: unknown }).has_more);
-    since = more && events.length ? events[events.length - 1]!.id : null;
+  let since = lastId;
+  for (let page = 0; page < 50 && since !== null; page++) {
+    const body = await must(api.GET("/api/events", { params: { query: { since, limit: 500 } } }));
+    if (body.reset) {
+      // Too far behind for the event log: every view refetches instead.
+      dispatch({ id: `reset-${body.last_id}`, type: "reset", data: {} });
+    }
+    body.events.map(normalise).forEach((e) => e && dispatch(e));
+    lastId = body.last_id || lastId;
+    since = body.more ? body.last_id : null;
   }
 }
 
@@ -83,8 +86,7 @@ async function open(): Promise<void> {
   setStatus(attempts === 0 ? "connecting" : "reconnecting");
   let ticket: string;
   try {
-    const t = await postJson<{ ticket: string }>(paths.wsTicket, {});
-    ticket = t.ticket;
+    ticket = (await must(api.POST("/api/ws-ticket"))).ticket;
   } catch {
     return scheduleReconnect();
   }
@@ -96,20 +98,32 @@ async function open(): Promise<void> {
     const wasReconnect = attempts > 0;
     attempts = 0;
     setStatus("open");
-    if (wasReconnect || lastId !== null) catchUp().catch(() => undefined);
+    if (wasReconnect && lastId !== null) catchUp().catch(() => undefined);
   };
   ws.onmessage = (m) => {
     try {
       const parsed: unknown = JSON.parse(String(m.data));
+      if (parsed && typeof parsed === "object" && (parsed as { type?: unknown }).type === "hello") {
+        // The stream position at connect time: a later reconnect catches up from here.
+        const id = (parsed as { last_id?: unknown }).last_id;
+        if (lastId === null && typeof id === "string" && id) lastId = id;
+        return;
+      }
       const batch = Array.isArray(parsed) ? parsed : [parsed];
       batch.map(normalise).forEach((e) => e && dispatch(e));
     } catch {
       /* not an event */
     }
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     if (socket === ws) socket = null;
-    scheduleReconnect();
+    if (ev.code === 4001) {
+      // Signed out elsewhere, or this sign-in was revoked.
+      stopLive();
+      sessionRevoked();
+      return;
+    }
+    scheduleReconnect(); // 4401 (ticket used/expired) included: a new ticket is fetched
   };
 }
 

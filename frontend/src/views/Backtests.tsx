@@ -1,26 +1,40 @@
 import { useMemo, useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
-import { createBacktest, useBacktest, useBacktests, useCompare, useStrategies } from "../api/queries";
-import type { BacktestDetail } from "../api/types";
+import { useQueries, useQueryClient } from "@tanstack/react-query";
+import { api, must, type S } from "../api/client";
+import { createBacktest, keys, useBacktest, useBacktests, useCompare, useStrategies } from "../api/queries";
 import { Chart, type ChartSeries } from "../components/Chart";
 import { QueryState } from "../components/Metric";
 import { toast } from "../components/toast";
 import { Time } from "../components/Time";
 import { fmtNum, num } from "../lib/format";
 
-const equitySeries = (r: BacktestDetail, name = "Equity"): ChartSeries => ({
+type Detail = S["BacktestDetail"];
+type Row = Record<string, unknown>;
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const obj = (v: unknown): Row => (v && typeof v === "object" && !Array.isArray(v) ? (v as Row) : {});
+
+/** Stored equity points are [iso, value] pairs (or {time, value}). */
+const equitySeries = (r: Detail, name = "Equity"): ChartSeries => ({
   name,
-  data: r.equity_curve.map((p) => ({ time: Date.parse(p.time) / 1000, value: num(p.equity) ?? NaN })),
+  data: list(r.equity_curve).map((p) => {
+    const [t, v] = Array.isArray(p) ? p : [obj(p).time, obj(p).value ?? obj(p).equity];
+    return { time: Date.parse(String(t)) / 1000, value: num(v) ?? NaN };
+  }),
 });
-const weightSeries = (r: BacktestDetail, prefix = ""): ChartSeries[] => {
+/** Weight history entries: {time, weights: {strategy: w}, reason, rewards}. */
+const weightSeries = (r: Detail, prefix = ""): ChartSeries[] => {
   const by = new Map<string, ChartSeries>();
-  for (const w of r.weight_history) {
-    const s = by.get(w.strategy) ?? { name: `${prefix}${w.strategy}`, data: [] };
-    s.data.push({ time: Date.parse(w.timestamp) / 1000, value: num(w.weight) ?? NaN });
-    by.set(w.strategy, s);
+  for (const e of list(r.weight_history)) {
+    const time = Date.parse(String(obj(e).time)) / 1000;
+    for (const [name, w] of Object.entries(obj(obj(e).weights))) {
+      const s = by.get(name) ?? { name: `${prefix}${name}`, data: [] };
+      s.data.push({ time, value: num(w) ?? NaN });
+      by.set(name, s);
+    }
   }
   return [...by.values()];
 };
+const cell = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : typeof v === "number" ? fmtNum(v) : String(v));
 
 function BacktestForm({ onCreated }: { onCreated: (id: number) => void }) {
   const strategies = useStrategies();
@@ -30,23 +44,29 @@ function BacktestForm({ onCreated }: { onCreated: (id: number) => void }) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const weights: Record<string, number> = {};
-    for (const s of strategies.data ?? []) {
+    const specs = strategies.data?.strategies.filter((s) => s.active !== false) ?? [];
+    for (const s of specs) {
       const v = num(f.get(`w_${s.name}`));
       if (v !== null) weights[s.name] = v;
     }
-    const body = {
+    const commissionKind = String(f.get("commission_model"));
+    const slippageKind = String(f.get("slippage_model"));
+    const cv = String(f.get("commission_value") || "0");
+    const sv = String(f.get("slippage_value") || "0");
+    const body: S["BacktestCreateRequest"] = {
       name: String(f.get("name") ?? ""),
       config: {
-        start: String(f.get("start")),
-        end: String(f.get("end")),
-        tickers: String(f.get("tickers") ?? "")
+        symbols: String(f.get("tickers") ?? "")
           .split(/[\s,]+/)
           .filter(Boolean)
           .map((t) => t.toUpperCase()),
-        capital: Number(f.get("capital")),
-        commission: { model: String(f.get("commission_model")), value: Number(f.get("commission_value")) },
-        slippage: { model: String(f.get("slippage_model")), value: Number(f.get("slippage_value")) },
+        strategies: specs.map((s) => ({ name: s.name, params: s.params ?? {} })),
         initial_weights: weights,
+        start: `${String(f.get("start"))}T00:00:00+00:00`,
+        end: `${String(f.get("end"))}T23:59:59+00:00`,
+        initial_capital: Number(f.get("capital")),
+        commission: commissionKind === "none" ? { kind: "none" } : { kind: commissionKind, [{ per_share: "per_share", per_order: "fee_per_order", bps: "bps" }[commissionKind] ?? "bps"]: cv },
+        slippage: slippageKind === "none" ? { kind: "none" } : { kind: slippageKind, [{ bps: "bps", spread: "default_spread_bps", volume: "impact" }[slippageKind] ?? "bps"]: sv },
         learning: f.get("learning") === "on",
       },
     };
@@ -73,25 +93,27 @@ function BacktestForm({ onCreated }: { onCreated: (id: number) => void }) {
       <fieldset className="flex gap-2 text-sm">
         <legend>Commission</legend>
         <select name="commission_model" className="field" aria-label="Commission model" defaultValue="per_share">
-          <option value="zero">none</option>
-          <option value="per_share">per share</option>
-          <option value="percent">percent of value</option>
+          <option value="none">none</option>
+          <option value="per_share">per share (USD)</option>
+          <option value="per_order">per order (USD)</option>
+          <option value="bps">basis points of value</option>
         </select>
         <input name="commission_value" type="number" step="any" min="0" className="field w-24" aria-label="Commission value" defaultValue="0.005" />
       </fieldset>
       <fieldset className="flex gap-2 text-sm">
         <legend>Slippage</legend>
         <select name="slippage_model" className="field" aria-label="Slippage model" defaultValue="bps">
-          <option value="zero">none</option>
+          <option value="none">none</option>
           <option value="bps">basis points</option>
-          <option value="spread">half spread</option>
+          <option value="spread">spread (bps)</option>
+          <option value="volume">volume impact</option>
         </select>
         <input name="slippage_value" type="number" step="any" min="0" className="field w-24" aria-label="Slippage value" defaultValue="5" />
       </fieldset>
       <label className="flex items-center gap-2 text-sm"><input name="learning" type="checkbox" defaultChecked /> Learning on</label>
       <fieldset className="flex flex-wrap gap-2 text-sm md:col-span-4">
         <legend>Initial weights (blank: the strategy's default)</legend>
-        {(strategies.data ?? []).map((s) => (
+        {(strategies.data?.strategies ?? []).filter((s) => s.active !== false).map((s) => (
           <label key={s.name} className="flex flex-col">
             {s.name}
             <input name={`w_${s.name}`} type="number" step="any" min="0" className="field w-28" placeholder={fmtNum(s.weight)} />
@@ -106,8 +128,8 @@ function BacktestForm({ onCreated }: { onCreated: (id: number) => void }) {
   );
 }
 
-function Metrics({ runs }: { runs: BacktestDetail[] }) {
-  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics ?? {})))].sort();
+function Metrics({ runs }: { runs: { id: number; name?: string; metrics?: unknown }[] }) {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(obj(r.metrics)).filter((k) => typeof obj(r.metrics)[k] !== "object")))].sort();
   return (
     <table className="w-full">
       <thead>
@@ -119,11 +141,11 @@ function Metrics({ runs }: { runs: BacktestDetail[] }) {
         </tr>
       </thead>
       <tbody>
-        {keys.map((k) => (
+        {names.map((k) => (
           <tr key={k}>
-            <th scope="row" className="td text-left font-normal">{k}</th>
+            <th scope="row" className="td text-left font-normal">{k.replace(/_/g, " ")}</th>
             {runs.map((r) => (
-              <td key={r.id} className="td">{fmtNum(r.metrics[k])}</td>
+              <td key={r.id} className="td">{cell(obj(r.metrics)[k])}</td>
             ))}
           </tr>
         ))}
@@ -136,26 +158,36 @@ function RunDetail({ id }: { id: number }) {
   const { data: r, isLoading, error } = useBacktest(id);
   const eq = useMemo(() => (r ? [equitySeries(r)] : []), [r]);
   const ws = useMemo(() => (r ? weightSeries(r) : []), [r]);
+  const trades = useMemo(() => list(r?.trades).map(obj), [r]);
+  const cols = Object.keys(trades[0] ?? {}).slice(0, 10);
   if (!r) return <QueryState isLoading={isLoading} error={error} label="the run" />;
   return (
     <section className="card flex flex-col gap-3" aria-labelledby="run-h" data-testid="run-detail">
-      <h2 id="run-h" className="font-bold">Results: {r.name || `run ${r.id}`} ({r.status})</h2>
+      <h2 id="run-h" className="font-bold">
+        Results: {r.name || `run ${r.id}`} ({r.status})
+      </h2>
+      {r.status === "queued" || r.status === "running" ? (
+        <p>
+          <progress max={100} value={Math.round((r.progress ?? 0) * 100)} aria-label="Run progress" className="mr-2 align-middle" />
+          {Math.round((r.progress ?? 0) * 100)}%
+        </p>
+      ) : null}
       {r.error ? <p role="alert">{r.error}</p> : null}
       <Metrics runs={[r]} />
       <Chart label="Backtest equity" series={eq} valueLabel="Equity (USD)" />
       <Chart label="Backtest weight history" series={ws} valueLabel="Weight" />
       <details>
-        <summary className="cursor-pointer font-semibold">Trade log ({r.trades.length})</summary>
+        <summary className="cursor-pointer font-semibold">Trade log ({trades.length})</summary>
         <div className="max-h-72 overflow-auto" tabIndex={0} role="region" aria-label="Backtest trades">
           <table className="w-full text-sm">
             <thead>
-              <tr>{Object.keys(r.trades[0] ?? {}).slice(0, 9).map((k) => <th key={k} scope="col" className="th">{k}</th>)}</tr>
+              <tr>{cols.map((k) => <th key={k} scope="col" className="th">{k.replace(/_/g, " ")}</th>)}</tr>
             </thead>
             <tbody>
-              {r.trades.slice(0, 500).map((t, i) => (
+              {trades.slice(0, 500).map((t, i) => (
                 <tr key={i}>
-                  {Object.keys(r.trades[0] ?? {}).slice(0, 9).map((k) => (
-                    <td key={k} className="td">{typeof t[k] === "object" ? JSON.stringify(t[k]) : String(t[k] ?? "")}</td>
+                  {cols.map((k) => (
+                    <td key={k} className="td">{cell(t[k])}</td>
                   ))}
                 </tr>
               ))}
@@ -167,10 +199,10 @@ function RunDetail({ id }: { id: number }) {
         <summary className="cursor-pointer font-semibold">Attribution</summary>
         <table className="w-full text-sm">
           <tbody>
-            {Object.entries(r.attribution ?? {}).map(([k, v]) => (
+            {Object.entries(obj(r.attribution)).map(([k, v]) => (
               <tr key={k}>
                 <th scope="row" className="td text-left font-normal">{k}</th>
-                <td className="td">{typeof v === "object" ? JSON.stringify(v) : fmtNum(v)}</td>
+                <td className="td">{cell(v)}</td>
               </tr>
             ))}
           </tbody>
@@ -182,9 +214,24 @@ function RunDetail({ id }: { id: number }) {
 
 function Compare({ ids }: { ids: number[] }) {
   const { data, isLoading, error } = useCompare(ids);
+  const details = useQueries({
+    queries: ids.map((id) => ({ queryKey: keys.backtest(id), queryFn: () => must(api.GET("/api/backtests/{run_id}", { params: { path: { run_id: id } } })) })),
+  });
   const runs = useMemo(() => data?.runs ?? [], [data]);
-  const eq = useMemo(() => runs.map((r) => equitySeries(r, r.name || `Run ${r.id}`)), [runs]);
-  const ws = useMemo(() => runs.flatMap((r) => weightSeries(r, `${r.name || `Run ${r.id}`}: `)), [runs]);
+  // Equity curves aligned by the API on the union of their timestamps (carried forward).
+  const eq = useMemo<ChartSeries[]>(
+    () =>
+      runs.map((r, i) => ({
+        name: r.name || `Run ${r.id}`,
+        data: (data?.points ?? []).map((p) => ({ time: Date.parse(p.time) / 1000, value: p.values[i] ?? NaN })),
+      })),
+    [runs, data],
+  );
+  const ws = useMemo(
+    () => details.flatMap((d) => (d.data ? weightSeries(d.data, `${d.data.name || `Run ${d.data.id}`}: `) : [])),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [details.map((d) => d.dataUpdatedAt).join(",")],
+  );
   return (
     <section className="card flex flex-col gap-3" aria-labelledby="cmp-h" data-testid="compare">
       <h2 id="cmp-h" className="font-bold">Comparison of {ids.length} runs</h2>
@@ -228,7 +275,7 @@ export default function Backtests() {
           </thead>
           <tbody>
             {(runs.data?.results ?? []).map((r) => {
-              const p = Math.round((num(r.progress) ?? 0) * 100);
+              const p = Math.round((r.progress ?? 0) * 100);
               const label = r.name || `Run ${r.id}`;
               return (
                 <tr key={r.id} data-testid={`run-${r.id}`} data-status={r.status}>

@@ -11,9 +11,9 @@ describe("News feed", () => {
   });
 
   it("renders hostile titles as text and drops non-http links", async () => {
-    acceptTokens({ access: "h.e30.s", username: "t" });
+    acceptTokens({ access: "h.e30.s", user: { username: "t" } });
     mockFetch({
-      "GET /api/articles/": {
+      "GET /api/news/articles": {
         next: null,
         results: [
           {
@@ -22,8 +22,9 @@ describe("News feed", () => {
             url: "javascript:alert(1)",
             source: "wire",
             published_at: "2024-07-01T14:30:00Z",
+            fetched_at: "2024-07-01T14:30:05Z",
             tickers: ["AAPL"],
-            sentiments: [{ ticker: "AAPL", score: 0.6, confidence: 0.9, tier: 1, model_used: "finbert@1" }],
+            sentiments: [{ ticker: "AAPL", score: 0.6, confidence: 0.9, tier: 1, model: "finbert@1", created_at: "2024-07-01T14:31:00Z" }],
           },
         ],
       },

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { useArticles, useCorrelation } from "../api/queries";
+import { useArticles, useSentiment } from "../api/queries";
 import { Chart, type ChartSeries } from "../components/Chart";
 import { QueryState } from "../components/Metric";
 import { Time } from "../components/Time";
@@ -20,10 +20,11 @@ export default function News() {
   const [ticker, setTicker] = useState("");
   const [source, setSource] = useState("");
   const [corrTicker, setCorrTicker] = useState("");
-  const articles = useArticles({ ticker: ticker.trim().toUpperCase(), source: source.trim() });
-  const corr = useCorrelation(corrTicker);
+  const filter = { ...(ticker.trim() ? { ticker: ticker.trim().toUpperCase() } : {}), ...(source.trim() ? { source: source.trim() } : {}) };
+  const articles = useArticles(filter);
+  const corr = useSentiment(corrTicker);
   const series = useMemo<ChartSeries[]>(() => {
-    const rows = corr.data?.series ?? [];
+    const rows = corr.data?.days ?? [];
     return [
       { name: "Daily sentiment", data: rows.map((r) => ({ time: Date.parse(r.day) / 1000, value: num(r.sentiment) ?? NaN })), pane: 0 },
       { name: "Close", data: rows.map((r) => ({ time: Date.parse(r.day) / 1000, value: num(r.close) ?? NaN })), pane: 1 },
@@ -61,7 +62,7 @@ export default function News() {
                   )}
                 </p>
                 <p className="text-xs text-slate-700">
-                  {a.source} · <Time value={a.published_at ?? a.fetched_at} /> · {a.tickers.join(", ")}
+                  {a.source} · <Time value={a.published_at ?? a.fetched_at} /> · {Array.isArray(a.tickers) ? a.tickers.map(String).join(", ") : ""}
                 </p>
                 <ul className="mt-1 flex flex-wrap gap-3 text-sm">
                   {a.sentiments.map((s) => (
@@ -69,7 +70,7 @@ export default function News() {
                       <button type="button" className="underline" onClick={() => setCorrTicker(s.ticker)} aria-label={`Show correlation for ${s.ticker}`}>
                         {s.ticker}
                       </button>
-                      : <Sentiment score={s.score} /> (confidence {fmtNum(s.confidence)}, tier {s.tier}, {s.model_used})
+                      : <Sentiment score={s.score} /> (confidence {fmtNum(s.confidence)}, tier {s.tier ?? 1}, {s.model})
                     </li>
                   ))}
                 </ul>
@@ -90,7 +91,8 @@ export default function News() {
         {corr.data ? (
           <>
             <p>
-              Correlation of daily sentiment with the next day's return for {corr.data.ticker}: <strong>{fmtNum(corr.data.correlation)}</strong>
+              {corr.data.ticker}: correlation of daily sentiment with the next day's return <strong>{fmtNum(corr.data.correlation)}</strong>, same day{" "}
+              <strong>{fmtNum(corr.data.correlation_same_day)}</strong> ({corr.data.pairs} days with both)
             </p>
             <Chart label={`${corr.data.ticker}: daily sentiment and close`} series={series} height={320} />
           </>

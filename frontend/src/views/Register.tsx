@@ -1,11 +1,11 @@
 import { useEffect, useState } from "react";
 import { useNavigate } from "react-router";
-import { registerPasskey } from "../auth/passkeys";
+import { registerFromLink } from "../auth/passkeys";
 
 /** Registration from a one-time link: the code is read once and removed from the address bar. */
 export function takeCode(): string {
   const url = new URL(window.location.href);
-  const code = url.searchParams.get("code") ?? url.searchParams.get("token") ?? new URLSearchParams(url.hash.slice(1)).get("code") ?? "";
+  const code = url.searchParams.get("token") ?? "";
   if (url.search || url.hash) window.history.replaceState(null, "", url.pathname);
   return code;
 }
@@ -24,7 +24,7 @@ export default function Register() {
     setBusy(true);
     setError(null);
     try {
-      await registerPasskey({ code, name: name.trim() || "first passkey" });
+      await registerFromLink(code, name.trim() || "first passkey");
       navigate("/", { replace: true });
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

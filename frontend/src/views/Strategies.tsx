@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { command, commands, useAdjustments, useLearning, useStrategies, useWeights } from "../api/queries";
+import { commands, useAdjustments, useStrategies, useWeights } from "../api/queries";
 import { useStepUp } from "../auth/StepUp";
 import { Chart, type ChartSeries } from "../components/Chart";
 import { QueryState } from "../components/Metric";
@@ -12,21 +12,22 @@ export default function Strategies() {
   const strategies = useStrategies();
   const weights = useWeights();
   const adjustments = useAdjustments();
-  const learning = useLearning();
   const confirm = useStepUp();
   const qc = useQueryClient();
-  const refresh = () => qc.invalidateQueries({ queryKey: ["learning"] }).then(() => qc.invalidateQueries({ queryKey: ["strategies"] }));
+  const refresh = () => Promise.all(["strategies", "weights", "adjustments"].map((k) => qc.invalidateQueries({ queryKey: [k] })));
+  const list = strategies.data?.strategies ?? [];
+  const frozen = strategies.data?.learning_frozen ?? false;
 
   const series = useMemo<ChartSeries[]>(() => {
     const by = new Map<string, ChartSeries>();
-    for (const w of weights.data ?? []) {
+    for (const w of [...(weights.data?.results ?? [])].reverse()) {
       const s = by.get(w.strategy) ?? { name: w.strategy, data: [] };
-      s.data.push({ time: Date.parse(w.timestamp) / 1000, value: num(w.weight) ?? NaN });
+      s.data.push({ time: Date.parse(w.timestamp) / 1000, value: num(w.new_weight) ?? NaN });
       by.set(w.strategy, s);
     }
     return [...by.values()];
   }, [weights.data]);
-  const total = (strategies.data ?? []).reduce((a, s) => a + (num(s.weight) ?? 0), 0) || 1;
+  const total = list.reduce((a, s) => a + (num(s.weight) ?? 0), 0) || 1;
 
   return (
     <div className="flex flex-col gap-4">
@@ -34,38 +35,39 @@ export default function Strategies() {
       <QueryState isLoading={strategies.isLoading} error={strategies.error} label="strategies" />
       <section className="card" aria-labelledby="learn-h">
         <h2 id="learn-h" className="font-bold">
-          Learning is {learning.data?.frozen ? "FROZEN" : "on"}
+          Learning is {frozen ? "FROZEN" : "on"}
         </h2>
-        {learning.data?.reason ? <p className="text-sm">Reason: {learning.data.reason}</p> : null}
+        {strategies.data?.learning_reason ? <p className="text-sm">Reason: {strategies.data.learning_reason}</p> : null}
         <div className="mt-2 flex gap-2">
-          {learning.data?.frozen ? (
-            <button type="button" className="btn" onClick={() => void confirm("unfreeze_learning", "Unfreeze learning", "Weights will adapt to outcomes again.", (p) => command(commands.unfreeze, p).then(refresh))}>
+          {frozen ? (
+            <button type="button" className="btn" onClick={() => void confirm({ action: "learning_freeze", title: "Unfreeze learning", detail: "Weights will adapt to outcomes again." }, (p) => commands.freeze(p, false, "unfrozen from the dashboard").then(refresh))}>
               Unfreeze learning
             </button>
           ) : (
-            <button type="button" className="btn" onClick={() => void confirm("freeze_learning", "Freeze learning", "Weights stay where they are until you unfreeze.", (p) => command(commands.freeze, p, { reason: "frozen from the dashboard" }).then(refresh))}>
+            <button type="button" className="btn" onClick={() => void confirm({ action: "learning_freeze", title: "Freeze learning", detail: "Weights stay where they are until you unfreeze." }, (p) => commands.freeze(p, true, "frozen from the dashboard").then(refresh))}>
               Freeze learning
             </button>
           )}
-          <button type="button" className="btn btn-danger" onClick={() => void confirm("reset_weights", "Reset weights", "Every strategy goes back to its initial weight.", (p) => command(commands.resetWeights, p).then(refresh))}>
+          <button type="button" className="btn btn-danger" onClick={() => void confirm({ action: "weights_reset", title: "Reset weights", detail: "Every strategy goes back to its initial weight." }, (p) => commands.resetWeights(p, "reset from the dashboard").then(refresh))}>
             Reset weights
           </button>
         </div>
       </section>
-      {strategies.data ? (
+      {list.length ? (
         <section className="card" aria-labelledby="alloc-h">
           <h2 id="alloc-h" className="mb-2 font-bold">Metrics and weight allocation</h2>
           <table className="w-full">
             <thead>
               <tr>
-                {["Strategy", "Weight", "Allocation", "Trades", "Win rate", "Sharpe", "P&L"].map((h) => (
+                {["Strategy", "Weight", "Initial", "Allocation", "Trades", "Win rate", "Sharpe", "P&L"].map((h) => (
                   <th key={h} scope="col" className="th">{h}</th>
                 ))}
               </tr>
             </thead>
             <tbody>
-              {strategies.data.map((s) => {
+              {list.map((s) => {
                 const share = (num(s.weight) ?? 0) / total;
+                const m = (s.latest ?? {}) as Record<string, unknown>;
                 return (
                   <tr key={s.name}>
                     <th scope="row" className="td text-left">
@@ -73,6 +75,7 @@ export default function Strategies() {
                       {s.active ? null : <span className="ml-1 text-xs">(inactive)</span>}
                     </th>
                     <td className="td">{fmtNum(s.weight)}</td>
+                    <td className="td">{fmtNum(s.initial_weight)}</td>
                     <td className="td">
                       <div className="flex items-center gap-2">
                         <div className="h-3 w-32 bg-slate-200" aria-hidden="true">
@@ -81,10 +84,10 @@ export default function Strategies() {
                         <span>{fmtPct(share).replace("+", "")}</span>
                       </div>
                     </td>
-                    <td className="td">{s.trades ?? "—"}</td>
-                    <td className="td">{fmtPct(s.win_rate).replace("+", "")}</td>
-                    <td className="td">{fmtNum(s.sharpe)}</td>
-                    <td className="td"><Pnl value={s.pnl} /></td>
+                    <td className="td">{fmtNum(m.trades)}</td>
+                    <td className="td">{fmtPct(m.win_rate).replace("+", "")}</td>
+                    <td className="td">{fmtNum(m.sharpe)}</td>
+                    <td className="td"><Pnl value={m.pnl} /></td>
                   </tr>
                 );
               })}

@@ -3,7 +3,7 @@ import { useTrades, type TradeFilter } from "../api/queries";
 import { QueryState } from "../components/Metric";
 import { Pnl, ProfitBadge } from "../components/Pnl";
 import { Time } from "../components/Time";
-import { fmtNum, fmtUSD, num } from "../lib/format";
+import { fmtNum, fmtUSD } from "../lib/format";
 import { TradeWhy } from "./TradeWhy";
 
 export default function Trades() {
@@ -11,7 +11,7 @@ export default function Trades() {
   const [open, setOpen] = useState<number | null>(null);
   const q = useTrades(filter);
   const rows = q.data?.pages.flatMap((p) => p.results) ?? [];
-  const set = (k: keyof TradeFilter) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setFilter((f) => ({ ...f, [k]: e.target.value || undefined }));
+  const set = (k: "ticker" | "strategy") => (e: React.ChangeEvent<HTMLInputElement>) => setFilter((f) => ({ ...f, [k]: e.target.value.trim() ? (k === "ticker" ? e.target.value.trim().toUpperCase() : e.target.value.trim()) : undefined }));
   return (
     <div className="flex flex-col gap-3">
       <h1 className="text-2xl font-bold">Trade log</h1>
@@ -26,7 +26,7 @@ export default function Trades() {
         </label>
         <label className="flex flex-col text-sm">
           Side
-          <select className="field" value={filter.side ?? ""} onChange={set("side")}>
+          <select className="field" value={filter.side ?? ""} onChange={(e) => setFilter((f) => ({ ...f, side: e.target.value === "buy" || e.target.value === "sell" ? e.target.value : undefined }))}>
             <option value="">any</option>
             <option value="buy">buy</option>
             <option value="sell">sell</option>
@@ -34,7 +34,11 @@ export default function Trades() {
         </label>
         <label className="flex flex-col text-sm">
           Outcome
-          <select className="field" value={filter.profitable ?? ""} onChange={set("profitable")}>
+          <select
+            className="field"
+            value={filter.profitable === undefined ? "" : String(filter.profitable)}
+            onChange={(e) => setFilter((f) => ({ ...f, profitable: e.target.value === "" ? undefined : e.target.value === "true" }))}
+          >
             <option value="">any</option>
             <option value="true">profitable</option>
             <option value="false">loss</option>
@@ -46,7 +50,7 @@ export default function Trades() {
         <caption className="sr-only">Trades, newest first. Use “Why?” to expand a trade.</caption>
         <thead>
           <tr>
-            {["Time", "Ticker", "Side", "Qty", "Price", "Status", "Strategy", "ROI", "", ""].map((h, i) => (
+            {["Time", "Ticker", "Side", "Qty", "Price", "Status", "Strategy", "P&L", "", ""].map((h, i) => (
               <th key={i} scope="col" className="th">
                 {h || <span className="sr-only">{i === 8 ? "Result" : "Details"}</span>}
               </th>
@@ -62,10 +66,10 @@ export default function Trades() {
                 <td className="td">{t.side}</td>
                 <td className="td">{fmtNum(t.qty)}</td>
                 <td className="td">{fmtUSD(t.price)}</td>
-                <td className="td">{t.status}</td>
+                <td className="td">{t.status ?? "—"}</td>
                 <td className="td">{t.strategy || "—"}</td>
-                <td className="td">{t.roi_pct === undefined || t.roi_pct === null ? "—" : <Pnl value={(num(t.roi_pct) ?? 0) / 100} kind="pct" />}</td>
-                <td className="td"><ProfitBadge profitable={t.was_profitable} /></td>
+                <td className="td">{t.pnl === undefined || t.pnl === null ? "—" : <Pnl value={t.pnl} />}</td>
+                <td className="td"><ProfitBadge profitable={t.profitable} /></td>
                 <td className="td">
                   <button type="button" className="btn" aria-expanded={open === t.id} aria-controls={`why-${t.id}`} onClick={() => setOpen(open === t.id ? null : t.id)}>
                     Why?<span className="sr-only"> trade {t.id} {t.ticker}</span>
