@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+LIGHTWEIGHT_CHARTS_LOGO_STYLE = "sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY="
+
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        # The one inline <style> allowed, by hash: lightweight-charts' attribution logo (its
+        # licence asks for the logo). frontend/scripts/check-csp-hash.mjs keeps it in step.
+        f"style-src 'self' '{LIGHTWEIGHT_CHARTS_LOGO_STYLE}'",
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",

@@ -106,7 +106,8 @@ export function Chart({
     <figure className="w-full">
       <figcaption className="mb-1 text-sm font-semibold">{label}</figcaption>
       {failed ? <p role="alert">The chart could not be drawn; the table below has the same data.</p> : null}
-      <div ref={box} role="img" aria-label={`${label} (chart; the table below holds the same data)`} style={{ height }} className="w-full" />
+      <p className="sr-only">Chart of {label}; the table below holds the same data.</p>
+      <div ref={box} style={{ height }} className="w-full" />
       <details className="mt-1 text-sm">
         <summary className="cursor-pointer text-blue-800 underline">{label}: show as table</summary>
         <div className="max-h-64 overflow-auto" tabIndex={0} role="region" aria-label={`${label} table`}>

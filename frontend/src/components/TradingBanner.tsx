@@ -5,7 +5,7 @@ export function TradingBanner() {
   const { data } = useControl();
   const state = (data?.state ?? "").toLowerCase();
   if (!data || state === "active") return null;
-  const halted = state === "halted" || data.kill_switch;
+  const halted = state === "halted";
   return (
     <div
       role="alert"
@@ -15,6 +15,7 @@ export function TradingBanner() {
       <span aria-hidden="true">{halted ? "⛔ " : "⏸ "}</span>
       Trading is {halted ? "HALTED" : "PAUSED"}
       {data.reason ? <>: {data.reason}</> : null}
+      {data.kill_switch ? <> (kill switch: open orders were cancelled)</> : null}
     </div>
   );
 }

@@ -14,7 +14,8 @@ const hold = (s: number) => (s >= 86400 ? `${(s / 86400).toFixed(1)} days` : s >
 export function TradeWhy({ id }: { id: number }) {
   const { data, isLoading, error } = useTrade(id);
   const t = data?.trade;
-  const entry = ts(t?.filled_at ?? t?.timestamp);
+  // Market time of the decision: a protective order's own timestamp can be wall-clock time.
+  const entry = ts(t?.filled_at ?? data?.signal?.decided_at ?? t?.timestamp);
   const exit = ts(data?.outcome?.closed_at);
   const since = Number.isFinite(entry) ? day(entry - 20 * 86400) : "";
   const until = Number.isFinite(entry) ? day((Number.isFinite(exit) ? exit : entry) + 10 * 86400) : "";
