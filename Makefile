@@ -104,6 +104,7 @@ frontend-lint: $(FE_STAMP)
 frontend-test: install $(FE_STAMP)
 	cd $(FE) && npx vitest run
 	cd $(FE) && npm run --silent build && npm run --silent budget
+	$(TEST_ENV) node $(FE)/e2e/run.mjs
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\ntradebot is starting:\n"
                 f"  dashboard        http://localhost:{web}/   (first user: python manage.py "
-                "registration_link <username>, open the link, create a passkey)\n"
+                "passkey_link <username> --staff, open the link, create a passkey)\n"
                 f"  admin            http://localhost:{web}/admin/\n"
                 f"  metrics (web)    http://localhost:{web}/metrics\n"
                 f"  health           http://localhost:{web}/healthz\n"
