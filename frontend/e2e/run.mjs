@@ -185,9 +185,10 @@ try {
     await page.keyboard.press("Enter");
   };
   // caret "initial": Playwright would otherwise inject a <style> the CSP rightly refuses.
-  const shot = async (name) => {
+  const shot = async (name, fullPage = false) => {
     await collectCsp();
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false, caret: "initial" });
+    for (const b of await page.getByRole("button", { name: "Dismiss notification" }).all()) await press(b).catch(() => undefined);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage, caret: "initial" });
   };
   const nav = async (label, heading) => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
@@ -235,7 +236,7 @@ try {
   await why.getByText("Orders and fills").waitFor();
   check((await why.locator("tbody tr").count()) > 0, "the why detail shows strategy scores/weights and the orders and fills");
   await axe("trade log with the why detail");
-  await shot("trades");
+  await shot("trades", true);
 
   // Force-close a position (step-up prompt first).
   await nav("Portfolio", "Portfolio");
@@ -299,7 +300,8 @@ try {
   await cmp.getByRole("columnheader", { name: "e2e static" }).waitFor();
   check((await cmp.locator("tbody tr").count()) > 0, "the comparison shows the two runs' metrics side by side");
   await axe("backtests with a comparison");
-  await shot("backtests");
+  await cmp.getByRole("figure").first().scrollIntoViewIfNeeded();
+  await shot("backtests", true);
 
   await nav("Passkeys", "Your passkeys");
   await page.getByTestId("passkey").first().waitFor();

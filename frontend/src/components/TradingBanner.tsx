@@ -12,7 +12,6 @@ export function TradingBanner() {
       data-testid="trading-banner"
       className={`border-b-4 px-4 py-2 text-center font-semibold ${halted ? "border-red-900 bg-red-100 text-red-950" : "border-amber-700 bg-amber-100 text-amber-950"}`}
     >
-      <span aria-hidden="true">{halted ? "⛔ " : "⏸ "}</span>
       Trading is {halted ? "HALTED" : "PAUSED"}
       {data.reason ? <>: {data.reason}</> : null}
       {data.kill_switch ? <> (kill switch: open orders were cancelled)</> : null}
