@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const SCHEMA = process.env.OPENAPI_SCHEMA ?? join(root, "..", "apps", "api", "openapi.yaml");
+const SCHEMA = process.env.OPENAPI_SCHEMA ?? join(root, "..", "docs", "openapi.yaml");
 const OUT = join(root, "src", "api", "schema.d.ts");
 const tools = join(root, "tools", "openapi");
 const bin = join(tools, "node_modules", ".bin", "openapi-typescript");
