@@ -26,6 +26,15 @@ const markerStyle = {
 } as const;
 const palette = ["#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490"];
 
+const nyParts = (t: number, opts: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", ...opts }).format(new Date(t * 1000));
+/** Axis labels in New York time: years, months, days or times as the scale zooms. */
+function tick(t: number, kind: number): string {
+  if (kind === 0) return nyParts(t, { year: "numeric" });
+  if (kind === 1) return nyParts(t, { month: "short", year: "numeric" });
+  if (kind === 2) return nyParts(t, { month: "short", day: "2-digit" });
+  return nyParts(t, { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
 function dedupeSorted(points: ChartPoint[]): ChartPoint[] {
   const byTime = new Map<number, number>();
   for (const p of points) if (Number.isFinite(p.value)) byTime.set(Math.floor(p.time), p.value);
@@ -66,7 +75,7 @@ export function Chart({
           autoSize: true,
           layout: { attributionLogo: true, textColor: "#1e293b", background: { color: "#ffffff" } },
           localization: { timeFormatter: (t: number) => formatNY(t * 1000) },
-          timeScale: { timeVisible: true, tickMarkFormatter: (t: number) => formatNY(t * 1000, true).replace(/, \d{4}$/, "") },
+          timeScale: { timeVisible: true, tickMarkFormatter: (t: number, kind: number) => tick(t, kind) },
           handleScroll: true,
           handleScale: true,
         });
@@ -102,6 +111,14 @@ export function Chart({
   }, [series, markers, height]);
 
   const rows = series.flatMap((s) => dedupeSorted(s.data).map((p) => ({ s: s.name, ...p })));
+  if (rows.length === 0) {
+    return (
+      <figure className="w-full">
+        <figcaption className="mb-1 text-sm font-semibold">{label}</figcaption>
+        <p className="text-sm text-slate-700">No data yet.</p>
+      </figure>
+    );
+  }
   return (
     <figure className="w-full">
       <figcaption className="mb-1 text-sm font-semibold">{label}</figcaption>

@@ -27,9 +27,10 @@ export function TradeWhy({ id }: { id: number }) {
   );
   const markers = useMemo<ChartMarker[]>(() => {
     if (!data || !t) return [];
-    const m: ChartMarker[] = [{ time: entry, kind: "entry", text: `${t.side} ${fmtNum(t.filled_qty ?? t.qty)} @ ${fmtUSD(t.price)}` }];
+    const isEntry = (t.purpose ?? "entry") === "entry";
+    const m: ChartMarker[] = [{ time: entry, kind: isEntry ? "entry" : "exit", text: `${t.side} ${fmtNum(t.filled_qty ?? t.qty)} @ ${fmtUSD(t.price)}` }];
     const exitOrder = data.orders.find((o) => o.id === data.outcome?.exit_trade);
-    if (Number.isFinite(exit)) m.push({ time: exit, kind: "exit", text: `exit${exitOrder?.price ? ` @ ${fmtUSD(exitOrder.price)}` : ""}` });
+    if (isEntry && Number.isFinite(exit)) m.push({ time: exit, kind: "exit", text: `exit${exitOrder?.price ? ` @ ${fmtUSD(exitOrder.price)}` : ""}` });
     for (const o of data.orders) if (o.purpose === "stop_loss" && o.stop_price) m.push({ time: ts(o.filled_at ?? o.submitted_at ?? o.timestamp), kind: "stop", text: `stop ${fmtUSD(o.stop_price)}` });
     for (const a of data.articles) m.push({ time: ts(a.published_at), kind: "news", text: `news ${fmtNum(a.score)}` });
     // A marker must sit on a bar the chart has: snap each to the nearest daily close.

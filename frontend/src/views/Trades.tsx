@@ -50,9 +50,9 @@ export default function Trades() {
         <caption className="sr-only">Trades, newest first. Use “Why?” to expand a trade.</caption>
         <thead>
           <tr>
-            {["Time", "Ticker", "Side", "Qty", "Price", "Status", "Strategy", "P&L", "", ""].map((h, i) => (
+            {["Time", "Ticker", "Side", "Qty", "Price", "Status", "Strategy", "Realised P&L", "Position outcome", ""].map((h, i) => (
               <th key={i} scope="col" className="th">
-                {h || <span className="sr-only">{i === 8 ? "Result" : "Details"}</span>}
+                {h || <span className="sr-only">Details</span>}
               </th>
             ))}
           </tr>
