@@ -10,6 +10,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from "node:fs";
 import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -52,8 +53,8 @@ const env = {
   TRADEBOT_NO_EMBEDDED_START: "1",
   DASHBOARD_ORIGIN: origin,
   API_ORIGIN: origin,
-  JWT_SIGNING_KEY: "e2e-signing-key-0123456789abcdef0123456789abcdef",
-  DJANGO_SECRET_KEY: "e2e-secret-key-0123456789abcdef0123456789abcdef",
+  JWT_SIGNING_KEY: randomBytes(48).toString("base64url"),
+  DJANGO_SECRET_KEY: randomBytes(48).toString("base64url"),
   BROKER: "simulated",
   PYTHONUNBUFFERED: "1",
   OTEL_SDK_DISABLED: "true",
@@ -80,7 +81,13 @@ function stopAll() {
     }
   }
 }
-const manage = (...args) => execFileSync(PY, ["manage.py", ...args], { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+function manage(...args) {
+  try {
+    return execFileSync(PY, ["manage.py", ...args], { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    throw new Error(`manage.py ${args.join(" ")} failed:\n${String(e.stderr ?? "").split("\n").slice(-15).join("\n")}`);
+  }
+}
 
 async function waitFor(what, fn, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
