@@ -65,6 +65,9 @@ class BacktestConfig:
     whole_shares: bool = True
     stop_loss_pct: float | None = None  # e.g. 0.05: a stop 5% from the entry fill
     news_latency_s: float = 60.0  # an article counts from published_at + this
+    # book fill prices and fees to this many decimals as the simulated broker does
+    # (:data:`apps.execution.ledger.BOOKING_DECIMALS`); None: exact floats (the parity studies)
+    booking_decimals: int | None = None
     name: str = ""
 
     def weights(self) -> dict[str, float]:
@@ -104,6 +107,7 @@ class BacktestConfig:
             "whole_shares": self.whole_shares,
             "stop_loss_pct": self.stop_loss_pct,
             "news_latency_s": self.news_latency_s,
+            "booking_decimals": self.booking_decimals,
         }
 
     @staticmethod
@@ -138,6 +142,9 @@ class BacktestConfig:
                 float(d["stop_loss_pct"]) if d.get("stop_loss_pct") is not None else None
             ),
             news_latency_s=float(d.get("news_latency_s", 60.0)),
+            booking_decimals=(
+                int(d["booking_decimals"]) if d.get("booking_decimals") is not None else None
+            ),
         )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from apps.execution.costs import NoSlippage
-from apps.execution.ledger import roi, round_trip_pnl
+from apps.execution.ledger import book_amount, roi, round_trip_pnl
 from apps.execution.matching import stop_fill
 from apps.execution.risk import (
     RiskConfig,
@@ -163,7 +163,7 @@ class Engine:
         pos = book.position
         if pos is None:
             bar = book.next_bar(self.entry_cond, start, w)
-            if 0 <= bar < book.n - 1:
+            if 0 <= bar < book.n:  # on the last bar too: its order is decided, left working
                 self._push(book, bar, SIGNAL)
             return
         exit_bar = book.next_bar(self.exit_cond[1 if pos.qty > 0 else -1], start, w)
@@ -173,7 +173,7 @@ class Engine:
         stop = book.stop_bar(max(start, pos.entry_bar + 1), last)
         if stop >= 0:
             self._push(book, stop, STOP)
-        elif 0 <= exit_bar < book.n - 1:
+        elif 0 <= exit_bar < book.n:
             self._push(book, exit_bar, SIGNAL)
 
     def _replan_all(self) -> None:
@@ -196,7 +196,11 @@ class Engine:
             side = "buy" if qty > 0 else "sell"
             vol = float(book.frame.volume[bar])
             px = cfg.slippage.fill_price(side, ref_price, abs(qty), volume=vol or None)
-        fee = cfg.commission.fee_float(abs(qty), px)
+        if cfg.booking_decimals is None:
+            fee = cfg.commission.fee_float(abs(qty), px)
+        else:  # booked as the simulated broker books
+            px = book_amount(px, cfg.booking_decimals)
+            fee = book_amount(cfg.commission.fee_float(abs(qty), px), cfg.booking_decimals)
         self.state.cash -= qty * px + fee
         self.fills.append(Fill(book.index, bar, phase, qty, px, fee))
         return px, fee
@@ -221,7 +225,8 @@ class Engine:
                 return
             book.pending = pending
         book.seq += 1
-        self._push(book, bar + 1, FILL)
+        if bar + 1 < book.n:  # a decision on the last bar stays a working order at the end
+            self._push(book, bar + 1, FILL)
 
     def _risk_size(self, book: Book, bar: int, pending: Pending) -> bool:
         """Ask the live risk manager at the decision bar; False when it declines the entry."""

@@ -2,7 +2,9 @@
 
 - a fill that reduces a position realises ``(price − avg entry) · closed qty · direction``;
 - a round trip's P&L is that, net of both legs' commissions;
-- ROI is the P&L over the entry's cost basis ``|qty| · entry price`` (0 for no basis).
+- ROI is the P&L over the entry's cost basis ``|qty| · entry price`` (0 for no basis);
+- fill prices and fees are booked to ``BOOKING_DECIMALS`` (half-even) by the simulated broker, and
+  by a backtest configured to book as it does.
 
 The execution services (positions), the learning outcomes and the backtester (trades, open
 positions at the end) all call these.
@@ -10,10 +12,20 @@ positions at the end) all call these.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
 N = TypeVar("N", Decimal, float)
+
+BOOKING_DECIMALS = 4  # the simulated broker books fill prices and fees to this many decimals
+
+
+def book_amount(x: N, decimals: int = BOOKING_DECIMALS) -> N:
+    """A fill price or fee as booked: half-even to ``decimals`` (the broker's ``_q``)."""
+    q = Decimal(1).scaleb(-decimals)
+    if isinstance(x, Decimal):
+        return x.quantize(q, rounding=ROUND_HALF_EVEN)
+    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_EVEN))
 
 
 def realised_pnl(*, qty: N, entry_price: N, exit_price: N) -> N:

@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 LONG, FLAT, SHORT = 1, 0, -1
@@ -133,6 +134,15 @@ def stop_level(direction: int, entry: float, distance: float) -> float:
     short's. Risk's entry stop, the backtester's fixed-percentage stop and the stop the live
     stop service falls back to all come from here."""
     return max(entry - distance, 0.01) if direction > 0 else entry + distance
+
+
+PRICE_TICK = Decimal("0.01")  # the price increment of the orders we place (US equities >= $1)
+
+
+def price_to_tick(price: float) -> float:
+    """An order price on the tick (half-even, as the broker boundary quantises it), so the level
+    risk decides, the stop order the broker holds and the backtester's stop are one number."""
+    return float(Decimal(repr(price)).quantize(PRICE_TICK, rounding=ROUND_HALF_EVEN))
 
 
 def stop_price(side: str, entry: float, atr: float | None, config: RiskConfig) -> float:
@@ -268,7 +278,7 @@ def order_intent(
     if qty <= 0:
         return RiskDecision(None, f"size 0 ({binding})")
     side = "buy" if d == LONG else "sell"
-    stop = stop_price(side, signal.price, signal.atr, config)
+    stop = price_to_tick(stop_price(side, signal.price, signal.atr, config))
     trail = None
     if config.stop_order_type == "trailing_stop":
         trail = round(100.0 * abs(signal.price - stop) / signal.price, 4)
@@ -278,7 +288,7 @@ def order_intent(
             side,
             qty,
             "entry",
-            stop_price=round(stop, 4),
+            stop_price=stop,
             trail_percent=trail,
             reason=f"entry sized by {binding}",
         ),

@@ -164,3 +164,49 @@ def crossings(sign: FloatArray) -> FloatArray:
     valid = np.isfinite(s0) & np.isfinite(s1)
     out[1:] = np.where(valid, np.where(up, 1.0, np.where(down, -1.0, 0.0)), np.nan)
     return out
+
+
+# ---- windowed (finite-memory) indicators ------------------------------------------------------
+#
+# Live decides from the last ``SIGNALS_LOOKBACK_BARS`` bars; the backtester scores a whole history
+# at once. An indicator with infinite memory (an EWM, pandas' running rolling sums) gives the two
+# slightly different numbers. These are computed window by window from the values inside the
+# window only, with the same arithmetic wherever the window sits, so a score is bit-identical from
+# a truncated frame and from the whole history (tests check it).
+
+
+def _windows(values: FloatArray, window: int) -> npt.NDArray[np.float64]:
+    return np.lib.stride_tricks.sliding_window_view(values, window)
+
+
+def rolling_mean(values: FloatArray, window: int) -> FloatArray:
+    """Mean of each trailing window (NaN before the first full one or where it holds a NaN)."""
+    out = np.full(values.shape[0], np.nan)
+    if 0 < window <= values.shape[0]:
+        out[window - 1 :] = _windows(values, window).mean(axis=1)
+    return out
+
+
+def rolling_std(values: FloatArray, window: int, ddof: int = 1) -> FloatArray:
+    """Standard deviation of each trailing window."""
+    out = np.full(values.shape[0], np.nan)
+    if 0 < window <= values.shape[0] and window > ddof:
+        out[window - 1 :] = _windows(values, window).std(axis=1, ddof=ddof)
+    return out
+
+
+def ewm_window(values: FloatArray, alpha: float, length: int) -> FloatArray:
+    """Exponentially weighted mean over a finite trailing window of ``length`` bars: weights
+    ``alpha · (1 − alpha)^k`` for the value ``k`` bars back, normalised to sum to 1 (an EWM with
+    ``adjust=True`` cut at ``length`` bars). NaN until ``length`` values exist."""
+    out = np.full(values.shape[0], np.nan)
+    if 0 < length <= values.shape[0]:
+        w = alpha * (1.0 - alpha) ** np.arange(length - 1, -1, -1, dtype=np.float64)
+        w /= w.sum()
+        out[length - 1 :] = _windows(values, length) @ w
+    return out
+
+
+def ema_span_window(values: FloatArray, span: int, memory: float) -> FloatArray:
+    """EMA of ``span`` (``alpha = 2 / (span + 1)``) over the last ``ceil(memory · span)`` bars."""
+    return ewm_window(values, 2.0 / (span + 1.0), math.ceil(memory * span))

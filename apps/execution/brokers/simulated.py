@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
 from apps.execution.brokers.base import (
@@ -50,16 +50,16 @@ from apps.execution.costs import (
     commission_from_dict,
     slippage_from_dict,
 )
+from apps.execution.ledger import book_amount
 from apps.execution.matching import fill_quantity, order_match, trailing_level
 
 log = logging.getLogger(__name__)
 
-_CENT = Decimal("0.0001")
 _OPEN = {OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
 
 
 def _q(x: Decimal) -> Decimal:
-    return x.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    return book_amount(x)
 
 
 def _d(x: Any) -> Decimal:

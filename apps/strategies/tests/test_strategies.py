@@ -59,6 +59,36 @@ def test_truncation_does_not_change_the_decision(strategy: Strategy, frame: Mark
         np.testing.assert_array_equal(cut, full[: t + 1])
 
 
+@pytest.mark.parametrize(("strategy", "frame", "cuts"), TRUNCATION_CASES)
+def test_a_lookback_window_gives_the_same_score_as_the_whole_history(
+    strategy: Strategy, frame: MarketFrame, cuts
+):
+    """Live decides from the last ``SIGNALS_LOOKBACK_BARS`` bars, a backtest from the whole
+    history: every score that has its warm-up inside the window is bit-identical."""
+    from dataclasses import replace
+
+    full = strategy.scores(frame)
+    lookback = strategy.warmup() + 40
+    for t in cuts:
+        start = t + 1 - lookback
+        if start <= 0:
+            continue
+        window = replace(
+            frame.upto(t),
+            time=frame.time[start : t + 1],
+            open=frame.open[start : t + 1],
+            high=frame.high[start : t + 1],
+            low=frame.low[start : t + 1],
+            close=frame.close[start : t + 1],
+            volume=frame.volume[start : t + 1],
+        )
+        got = strategy.scores(window)
+        assert _same(float(got[-1]), float(full[t])), (strategy.name, t, got[-1], full[t])
+        np.testing.assert_array_equal(
+            got[strategy.warmup() :], full[start + strategy.warmup() : t + 1]
+        )
+
+
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_future_data_changes_nothing_before_it(name: str):
     """Replace everything after t by garbage: scores up to t stay identical."""
