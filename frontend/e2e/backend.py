@@ -2,6 +2,7 @@
 
 ``python frontend/e2e/backend.py createdb``  drop and create the e2e database named by DATABASE_URL
 ``python frontend/e2e/backend.py flushredis``  empty the Redis database named by REDIS_URL
+``python frontend/e2e/backend.py wait-event TYPE TEXT``  wait for an event in the API's event log
 ``python frontend/e2e/backend.py seed``      a scored article whose title is an HTML injection attempt
 """
 
@@ -39,6 +40,24 @@ def flushredis() -> None:
     print("e2e redis database flushed")
 
 
+def wait_event(kind: str, text: str) -> None:
+    """Wait until the API's event log (Redis stream ``api:events``) holds a ``kind`` event whose
+    data mentions ``text`` (the bridge notices state changes within a few seconds)."""
+    import time
+
+    import redis
+
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for _, fields in r.xrevrange("api:events", count=50):
+            if fields.get(b"type") == kind.encode() and text.encode() in fields.get(b"data", b""):
+                print(f"event {kind} is in the log")
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"no {kind} event mentioning {text!r} within 60 s")
+
+
 def seed() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")
@@ -72,4 +91,7 @@ def seed() -> None:
 
 
 if __name__ == "__main__":
-    {"createdb": createdb, "flushredis": flushredis, "seed": seed}[sys.argv[1]]()
+    if sys.argv[1] == "wait-event":
+        wait_event(sys.argv[2], sys.argv[3])
+    else:
+        {"createdb": createdb, "flushredis": flushredis, "seed": seed}[sys.argv[1]]()

@@ -257,19 +257,30 @@ try {
   await page.getByTestId("toast").filter({ hasText: `Close order for ${ticker}` }).waitFor();
   check(true, `force-closed ${ticker} after a step-up assertion`);
 
-  // Pause with the step-up prompt; the banner stays.
+  // Catch-up: while the socket is down (tickets refused) the bot is paused from the CLI; when
+  // the socket is back it fetches what it missed from the last event id and the banner appears.
+  const banner = page.getByTestId("trading-banner");
+  const live = page.getByTestId("live-status");
+  await page.route("**/api/ws-ticket", (r) => r.abort());
+  await page.evaluate(() => window.__tradebotDropLive?.());
+  await live.and(page.locator('[data-state="reconnecting"]')).waitFor();
+  manage("trading", "pause", "--reason", "paused from the CLI while the socket was down");
+  execFileSync(PY, [join(FE, "e2e", "backend.py"), "wait-event", "trading.state_changed", "socket was down"], { cwd: ROOT, env, stdio: "inherit" });
+  await page.unroute("**/api/ws-ticket");
+  await live.and(page.locator('[data-state="open"]')).waitFor({ timeout: 60_000 });
+  await banner.filter({ hasText: "socket was down" }).waitFor();
+  check(urls.some((u) => u.includes("/api/events?since=")), "after a dropped socket it reconnected and caught up from the last event id (banner from a missed event)");
+
+  // Resume, then pause, each with the step-up prompt; the banner follows.
+  await press(page.getByRole("button", { name: "Resume trading" }));
+  await press(dialog.getByRole("button", { name: "Confirm with passkey" }));
+  await banner.waitFor({ state: "detached" });
   await press(page.getByRole("button", { name: "Pause trading" }));
   await press(dialog.getByRole("button", { name: "Confirm with passkey" }));
-  const banner = page.getByTestId("trading-banner");
-  await banner.waitFor();
-  check(/PAUSED/.test(await banner.innerText()), "the PAUSED banner is shown after pausing with step-up");
+  await banner.filter({ hasText: "paused from the dashboard" }).waitFor();
+  check(/PAUSED/.test(await banner.innerText()), "resume and pause with step-up; the PAUSED banner shows the reason");
   await nav("Strategies", "Strategy performance");
   check(await banner.isVisible(), "the banner stays on other views");
-
-  // A dropped socket reconnects (new ticket) and catches up.
-  await page.evaluate(() => window.__tradebotDropLive?.());
-  await page.getByTestId("live-status").and(page.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
-  check(true, "the WebSocket reconnected after a drop");
   await axe("strategies");
   await shot("strategies");
 

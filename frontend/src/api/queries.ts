@@ -53,6 +53,8 @@ export const useCloses = (ticker: string, since: string, until: string) =>
   });
 
 export const useStrategies = () => useQuery({ queryKey: keys.strategies, queryFn: () => must(api.GET("/api/strategies")) });
+export const useStrategyMetrics = () =>
+  useQuery({ queryKey: ["strategies", "metrics"], queryFn: () => must(api.GET("/api/strategies/metrics", { params: { query: { limit: 200 } } })) });
 export const useWeights = () =>
   useQuery({ queryKey: keys.weights, queryFn: () => must(api.GET("/api/strategies/weights/history", { params: { query: { limit: 200 } } })) });
 export const useAdjustments = () =>

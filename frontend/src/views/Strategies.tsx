@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, useAdjustments, useStrategies, useWeights } from "../api/queries";
+import { commands, useAdjustments, useStrategies, useStrategyMetrics, useWeights } from "../api/queries";
 import { useStepUp } from "../auth/StepUp";
 import { Chart, type ChartSeries } from "../components/Chart";
 import { QueryState } from "../components/Metric";
@@ -11,6 +11,7 @@ import { fmtNum, fmtPct, num } from "../lib/format";
 export default function Strategies() {
   const strategies = useStrategies();
   const weights = useWeights();
+  const metrics = useStrategyMetrics();
   const adjustments = useAdjustments();
   const confirm = useStepUp();
   const qc = useQueryClient();
@@ -27,6 +28,20 @@ export default function Strategies() {
     }
     return [...by.values()];
   }, [weights.data]);
+  const perf = useMemo(() => {
+    const pnl = new Map<string, ChartSeries>();
+    const win = new Map<string, ChartSeries>();
+    for (const m of [...(metrics.data?.results ?? [])].reverse()) {
+      const time = Date.parse(m.time) / 1000;
+      const a = pnl.get(m.strategy) ?? { name: m.strategy, data: [] };
+      a.data.push({ time, value: num(m.pnl) ?? NaN });
+      pnl.set(m.strategy, a);
+      const b = win.get(m.strategy) ?? { name: m.strategy, data: [] };
+      b.data.push({ time, value: m.win_rate });
+      win.set(m.strategy, b);
+    }
+    return { pnl: [...pnl.values()], win: [...win.values()] };
+  }, [metrics.data]);
   const total = list.reduce((a, s) => a + (num(s.weight) ?? 0), 0) || 1;
 
   return (
@@ -95,6 +110,10 @@ export default function Strategies() {
           </table>
         </section>
       ) : null}
+      <section className="card grid gap-4 lg:grid-cols-2">
+        <Chart label="P&L per strategy over time" series={perf.pnl} valueLabel="P&L (USD)" />
+        <Chart label="Win rate per strategy over time" series={perf.win} valueLabel="Win rate" />
+      </section>
       <section className="card">
         <Chart label="Weight history" series={series} valueLabel="Weight" />
       </section>
