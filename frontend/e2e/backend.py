@@ -50,8 +50,13 @@ def wait_event(kind: str, text: str) -> None:
     r = redis.Redis.from_url(os.environ["REDIS_URL"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        for _, fields in r.xrevrange("api:events", count=50):
-            if fields.get(b"type") == kind.encode() and text.encode() in fields.get(b"data", b""):
+        for _, fields in r.xrevrange("api:events", count=50) or []:
+            got = {
+                str(k, "utf-8") if isinstance(k, bytes) else k: v for k, v in (fields or {}).items()
+            }
+            data = got.get("data") or b""
+            data = data if isinstance(data, bytes) else data.encode()
+            if got.get("type") in (kind, kind.encode()) and text.encode() in data:
                 print(f"event {kind} is in the log")
                 return
         time.sleep(0.2)
