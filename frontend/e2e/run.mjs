@@ -215,6 +215,24 @@ try {
   await page.getByTestId("live-status").and(page.locator('[data-state="open"]')).waitFor();
   check(true, "the WebSocket is open");
 
+  // Two tabs refreshing at the same moment: the Web Lock lets one tab at a time spend the
+  // rotating refresh cookie, so neither presents a used one (which would revoke the sign-in).
+  const refreshStatus = [];
+  browser.on("response", (r) => {
+    if (r.url().endsWith("/api/auth/refresh")) refreshStatus.push(r.status());
+  });
+  const tab2 = await browser.newPage();
+  await tab2.goto(`${origin}/`);
+  await tab2.getByRole("heading", { level: 1, name: "Portfolio" }).waitFor();
+  refreshStatus.length = 0;
+  const both = await Promise.all([page, tab2, page, tab2].map((p) => p.evaluate(() => window.__tradebotRefreshCheck())));
+  const again = await Promise.all([page, tab2].map((p) => p.evaluate(() => window.__tradebotRefreshCheck())));
+  check(
+    both.every(Boolean) && again.every(Boolean) && refreshStatus.length > 0 && refreshStatus.every((s) => s === 200),
+    `concurrent refreshes in two tabs: both stay signed in, no refresh refused (${refreshStatus.join(",")})`,
+  );
+  await tab2.close();
+
   // First contentful paint of the portfolio view, from the browser's performance timeline.
   await page.reload();
   await page.getByRole("heading", { level: 1, name: "Portfolio" }).waitFor();

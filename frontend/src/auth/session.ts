@@ -113,6 +113,12 @@ export function refreshAccess(): Promise<string | null> {
   return inflight;
 }
 
+// For the end-to-end test of cross-tab refresh: says whether a refresh left this tab signed
+// in (never the token itself).
+if (typeof window !== "undefined") {
+  (window as unknown as { __tradebotRefreshCheck?: () => Promise<boolean> }).__tradebotRefreshCheck = () => refreshAccess().then((t) => t !== null);
+}
+
 export async function signOut(): Promise<void> {
   try {
     await fetch(paths.signOut, { method: "POST", credentials: "same-origin" });
