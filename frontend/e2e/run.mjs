@@ -61,16 +61,22 @@ const env = {
 };
 
 const procs = [];
+let stopping = false;
+const unexpected = [];
 function start(name, args, extraEnv = {}) {
   const out = createWriteStream(join(work, `${name}.log`));
   const p = spawn(args[0], args.slice(1), { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   p.stdout.pipe(out);
   p.stderr.pipe(out);
-  p.on("exit", (code, sig) => log(`${name} exited (${code ?? sig})`));
+  p.on("exit", (code, sig) => {
+    log(`${name} exited (${code ?? sig})`);
+    if (!stopping && !name.startsWith("replay")) unexpected.push(name);
+  });
   procs.push({ name, p });
   return p;
 }
 function stopAll() {
+  stopping = true;
   for (const { p } of procs.reverse()) {
     if (p.exitCode === null) {
       try {
@@ -242,9 +248,18 @@ try {
   await page.getByTestId("live-status").and(page.locator('[data-state="open"]')).waitFor();
 
   // A replayed market: the workers trade on the simulated broker; fills arrive as toasts.
-  start("replay", [PY, "manage.py", "replay_bars", "AAPL,MSFT,AMZN,GOOG,FB", "--start", "2015-09-01", "--end", "2015-09-10", "--speed", "0", "--drive", "--quiet"]);
+  // The replay is played in short legs, so that positions are still open afterwards; a later leg
+  // runs only if the strategies have not traded yet (their rules may change over time).
   const toastEl = page.getByTestId("toast").filter({ hasText: "Trade executed" }).first();
-  await toastEl.waitFor({ timeout: 180_000 });
+  const legs = [["2015-09-01", "2015-09-10"], ["2015-09-11", "2015-10-15"], ["2015-10-16", "2015-12-31"]];
+  for (const [i, [from, to]] of legs.entries()) {
+    const leg = start(`replay-${i + 1}`, [PY, "manage.py", "replay_bars", "AAPL,MSFT,AMZN,GOOG,FB", "--start", from, "--end", to, "--speed", "0", "--drive", "--quiet"]);
+    await new Promise((ok) => leg.on("exit", ok));
+    const arrived = await toastEl.waitFor({ timeout: i === legs.length - 1 ? 180_000 : 60_000 }).then(() => true, () => false);
+    if (arrived) break;
+    log(`no fill yet after the replay of ${from}..${to}; replaying further`);
+  }
+  await toastEl.waitFor({ timeout: 1_000 });
   check(true, `a replayed fill arrived as a toast: "${(await toastEl.innerText()).replace(/\s+/g, " ")}"`);
   await page.getByRole("table").filter({ has: page.getByRole("columnheader", { name: "Unrealised P&L" }) }).waitFor({ timeout: 60_000 });
   await axe("portfolio");
@@ -365,5 +380,6 @@ try {
   stopAll();
 }
 log(`${failures.length ? "FAILED" : "passed"} in ${((Date.now() - started) / 1000).toFixed(0)} s${failures.length ? `; backend logs kept in ${work}` : ""}`);
-if (!failures.length) rmSync(work, { recursive: true, force: true });
+if (unexpected.length) log(`note: ${unexpected.join(", ")} stopped before the end; logs kept in ${work}`);
+if (!failures.length && !unexpected.length) rmSync(work, { recursive: true, force: true });
 process.exit(failures.length ? 1 : 0);
