@@ -133,16 +133,20 @@ class WeightChange:
 
 class Learner:
     """In-memory learning with the live maths: the attributed outcomes of closed trades, oldest
-    first, and after each close one :func:`apps.learning.engine.learning_step` (rewards, then the
-    guarded weight update). Weights are the live 8-decimal Decimals, handed to the ensemble as
+    first, and after a close, when the live cadence rule (:func:`apps.learning.engine.cycle_due`)
+    allows, one :func:`apps.learning.engine.learning_step` (rewards, then the guarded update).
+    Weights are the live 8-decimal Decimals, handed to the ensemble as
     floats."""
 
     def __init__(self, *, weights: Mapping[str, float], params: Mapping[str, Any]) -> None:
         from apps.learning.engine import LearningConfig
 
         defaults = LearningConfig().to_dict()
-        merged = {k: {**defaults[k], **dict(params.get(k) or {})} for k in ("reward", "update")}
+        merged = {
+            k: {**defaults[k], **dict(params.get(k) or {})} for k in ("reward", "update", "cadence")
+        }
         self.config = LearningConfig.from_dict(merged)
+        self.last_cycle_at: datetime | None = None
         total = sum(weights.values()) or 1.0
         self.weights: dict[str, Decimal] = _weights_decimal(
             {n: w / total for n, w in weights.items()}
@@ -157,12 +161,20 @@ class Learner:
         self, *, roi: float, shares: Mapping[str, float], closed_at: datetime
     ) -> WeightChange | None:
         """Record one closed trade; return the new weights when the update moved any."""
-        from apps.learning.engine import learning_step
+        from apps.learning.engine import cycle_due, learning_step
 
         self.outcomes.append(AttributedOutcome(roi=roi, shares=dict(shares), closed_at=closed_at))
         for name, share in shares.items():
             if share != 0.0:
                 self.counts[name] = self.counts.get(name, 0) + 1
+        # the live cadence rule on the backtest's clock (the close's market time); an outcome that
+        # comes too soon waits for the next cycle, as it does live
+        if not cycle_due(
+            last_cycle_at=self.last_cycle_at,
+            now=closed_at,
+            min_interval_s=self.config.min_interval_s,
+        ):
+            return None
         step = learning_step(
             weights=self.weights,
             outcomes=self.outcomes,
@@ -170,6 +182,8 @@ class Learner:
             trade_counts=self.counts,
         )
         new = step.update.weights
+        if step.update.applied:
+            self.last_cycle_at = closed_at
         if new == self.weights:
             return None
         self.weights = dict(new)

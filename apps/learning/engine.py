@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,11 +31,15 @@ from apps.learning.reward import (
 )
 from apps.learning.update import UpdateConfig, WeightChange, WeightUpdate, weights_update
 
+DEFAULT_MIN_INTERVAL_S = 86_400.0  # one market day between cycles
+
 
 @dataclass(frozen=True, slots=True)
 class LearningConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     update: UpdateConfig = field(default_factory=UpdateConfig)
+    # the cadence: at most one cycle per this much *market* time (live and backtest alike)
+    min_interval_s: float = DEFAULT_MIN_INTERVAL_S
 
     def to_dict(self) -> dict[str, Any]:
         r = self.reward
@@ -48,6 +53,7 @@ class LearningConfig:
                 "clip": r.clip,
             },
             "update": self.update.to_dict(),
+            "cadence": {"min_interval_s": self.min_interval_s},
         }
 
     @classmethod
@@ -63,7 +69,20 @@ class LearningConfig:
                 clip=float(r.get("clip", 10.0)),
             ),
             update=UpdateConfig.from_dict(raw["update"]),
+            min_interval_s=float(
+                (raw.get("cadence") or {}).get("min_interval_s", DEFAULT_MIN_INTERVAL_S)
+            ),
         )
+
+
+def cycle_due(*, last_cycle_at: datetime | None, now: datetime, min_interval_s: float) -> bool:
+    """The one learning-cadence rule: a cycle may run once ``min_interval_s`` of market time has
+    passed since the last applied one (the live beat and debounced trigger, and the backtester
+    after each close, all ask it with their clock's time). The max-shift guardrail caps a cycle;
+    this caps how many cycles a stretch of market time can hold."""
+    if last_cycle_at is None:
+        return True
+    return (now - last_cycle_at).total_seconds() >= min_interval_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def learning_config_get() -> LearningConfig:
             floor=Decimal(str(raw.get("FLOOR", "0.05"))),
             temperature=Decimal(temperature),
         ),
+        min_interval_s=float(raw.get("MIN_INTERVAL_S", 86_400)),
     )
 
 

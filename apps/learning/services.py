@@ -24,7 +24,7 @@ from apps.execution.contracts import TradeEvent
 from apps.execution.models import Position, Trade
 from apps.learning import metrics
 from apps.learning.attribution import attribution_compute, contributions_parse
-from apps.learning.engine import LearningConfig, learning_step
+from apps.learning.engine import LearningConfig, cycle_due, learning_step
 from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
 from apps.learning.outcomes import Fill, outcome_compute
 from apps.learning.selectors import learning_config_get, outcomes_attributed
@@ -158,6 +158,12 @@ def _state_locked() -> LearningState:
     return LearningState.objects.select_for_update().get(pk=1)
 
 
+def _market_now() -> datetime:
+    from apps.market.clock import market_clock
+
+    return market_clock().now()
+
+
 def _cycle_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
@@ -175,7 +181,7 @@ def learning_cycle_run(
     cycle (``force`` overrides: re-applying the same evidence would keep pushing the weights), or
     when no strategy has reached the minimum number of trades.
     """
-    now = now or timezone.now()
+    now = now or _market_now()
     config = config or learning_config_get()
     with transaction.atomic():
         state = _state_locked()
@@ -189,6 +195,12 @@ def learning_cycle_run(
             metrics.CYCLES.labels("no_new_outcomes").inc()
             log.info("learning: no new outcome since #%s; cycle skipped", state.last_outcome_id)
             return CycleReport(outcome="no_new_outcomes")
+        if not force and not cycle_due(
+            last_cycle_at=state.last_cycle_at, now=now, min_interval_s=config.min_interval_s
+        ):
+            metrics.CYCLES.labels("too_soon").inc()
+            log.info("learning: last cycle at %s; next one due later", state.last_cycle_at)
+            return CycleReport(outcome="too_soon")
         strategies = {
             s.name: s
             for s in Strategy.objects.select_for_update().filter(active=True).order_by("name")

@@ -391,6 +391,8 @@ LEARNING = {
     "FLOOR": env.str("LEARNING_FLOOR", default="0.05"),
     "TEMPERATURE": env.str("LEARNING_TEMPERATURE", default=""),  # empty: 0.0025 roi, 0.1 sharpe
     "DEBOUNCE_S": env.int("LEARNING_DEBOUNCE_S", default=30),  # after a close, cycle this late
+    # at most one cycle per this much market time (the replay's clock under a replay)
+    "MIN_INTERVAL_S": env.float("LEARNING_MIN_INTERVAL_S", default=86_400.0),
 }
 PORTFOLIO_INITIAL_CASH = env.str("PORTFOLIO_INITIAL_CASH", default="100000")  # snapshot fallback
 
