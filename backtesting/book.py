@@ -13,7 +13,7 @@ import numpy.typing as npt
 from apps.execution.matching import trailing_level
 from apps.strategies.base import FloatArray, IntArray, MarketFrame
 from apps.strategies.ensemble import EnsembleConfig
-from backtesting.pipeline import directions_compute
+from backtesting.stages import directions_compute
 
 Int8Array = npt.NDArray[np.int8]
 
@@ -30,7 +30,7 @@ FIRST_CHUNK = 1024  # bars decided at a time while learning can change the weigh
 
 
 @dataclass
-class Position:
+class OpenPosition:
     qty: float  # signed
     entry_bar: int
     entry_price: float
@@ -68,7 +68,7 @@ class Book:
     valid_upto: int = 0
     chunk: int = FIRST_CHUNK
     cand: dict[str, IntArray] = field(default_factory=dict)
-    position: Position | None = None
+    position: OpenPosition | None = None
     pending: Pending | None = None
     score_list: list[FloatArray] = field(default_factory=list)  # scores in sorted-name order
     seq: int = 0  # bumps on every re-plan; stale heap entries are skipped

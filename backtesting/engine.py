@@ -38,18 +38,18 @@ from apps.market.sources.replay import visible_at_ns
 from apps.strategies.base import FloatArray, MarketFrame, Strategy
 from apps.strategies.ensemble import EnsembleConfig, strategies_score
 from apps.strategies.news_driven import NewsDriven, news_view
-from backtesting.book import Book, Pending, Position
+from backtesting.book import Book, OpenPosition, Pending
 from backtesting.config import BacktestConfig, ExitRule, SizingKind
 from backtesting.data import frames_hash, from_ns, to_ns
-from backtesting.pipeline import (
+from backtesting.results import BacktestResult, FillRecord, TradeRecord, results_build
+from backtesting.sizing import portfolio_at_close, size_by_rule
+from backtesting.stages import (
     Learner,
-    WeightChange,
+    WeightRecord,
     contributions_at,
     risk_entry,
     shares_compute,
 )
-from backtesting.results import BacktestResult, Fill, TradeRecord, results_build
-from backtesting.sizing import portfolio_at_close, size_by_rule
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,9 @@ class Engine:
         # until the weights change, since a handful of score patterns recur across thousands of trades
         self._shares_memo: dict[tuple[float, ...], dict[str, float]] = {}
         self.heap: list[tuple[int, int, int, int, int]] = []  # (time, phase, book, seq, bar)
-        self.fills: list[Fill] = []
+        self.fills: list[FillRecord] = []
         self.trades: list[TradeRecord] = []
-        self.weight_history: list[WeightChange] = []
+        self.weight_history: list[WeightRecord] = []
         self.entry_cond = "nonflat" if config.allow_short else "long"
         # the live exit rule (risk.exit_wanted), turned into the decision condition the book
         # searches for: which directions make a long / a short leave
@@ -202,7 +202,7 @@ class Engine:
             px = book_amount(px, cfg.booking_decimals)
             fee = book_amount(cfg.commission.fee_float(abs(qty), px), cfg.booking_decimals)
         self.state.cash -= qty * px + fee
-        self.fills.append(Fill(book.index, bar, phase, qty, px, fee))
+        self.fills.append(FillRecord(book.index, bar, phase, qty, px, fee))
         return px, fee
 
     # -- events ------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class Engine:
         stop = pending.stop
         if stop is None and self.cfg.stop_loss_pct:
             stop = stop_level(direction, px, px * self.cfg.stop_loss_pct)
-        book.position = Position(
+        book.position = OpenPosition(
             direction * qty,
             bar,
             px,
@@ -414,7 +414,7 @@ def backtest_run(
     progress: ProgressFn | None = None,
 ) -> BacktestResult:
     """Run one backtest over ``frames`` (one per symbol, already point-in-time) in memory."""
-    from backtesting.pipeline import strategies_build
+    from backtesting.stages import strategies_build
 
     strats = strategies if strategies is not None else strategies_build(config.strategies)
     return Engine(config, frames, strats, progress).run()

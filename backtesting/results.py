@@ -24,10 +24,10 @@ from backtesting.data import from_ns
 
 if TYPE_CHECKING:
     from backtesting.book import Book
-    from backtesting.pipeline import WeightChange
+    from backtesting.stages import WeightRecord
 
 
-class Fill(NamedTuple):
+class FillRecord(NamedTuple):
     book: int
     bar: int
     phase: int
@@ -180,7 +180,7 @@ def open_records(books: Sequence[Book]) -> list[TradeRecord]:
 
 
 def equity_build(
-    *, books: Sequence[Book], fills: Sequence[Fill], cash0: float
+    *, books: Sequence[Book], fills: Sequence[FillRecord], cash0: float
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
     """(times, equity, gross exposure value, in-market flag) on the union of bar times."""
     if not books:
@@ -298,9 +298,9 @@ def results_build(
     *,
     config: BacktestConfig,
     books: Sequence[Book],
-    fills: Sequence[Fill],
+    fills: Sequence[FillRecord],
     trades: Sequence[TradeRecord],
-    weight_history: Sequence[WeightChange],
+    weight_history: Sequence[WeightRecord],
     initial_weights: Mapping[str, float],
     final_weights: Mapping[str, float],
     data_hash: str,

@@ -1,6 +1,6 @@
 """Position sizing and portfolio marks for the engine (pure functions over the books).
 
-``RISK`` sizing is the live risk manager (:func:`backtesting.pipeline.risk_entry`) asked at the
+``RISK`` sizing is the live risk manager (:func:`backtesting.stages.risk_entry`) asked at the
 decision bar; the other kinds are simple rules for studies and the parity case.
 """
 

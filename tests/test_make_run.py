@@ -114,6 +114,23 @@ def test_make_run_comes_up_on_embedded_servers(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "no order was filled"
             time.sleep(2)
         assert count("SELECT count(*) FROM signals") > 0
+        # Every signal is decided on the replay's clock (issue 9: the news-triggered ones were
+        # decided at the wall clock, years after the market): none later than the replay's "now",
+        # none before it started, news-triggered ones included.
+        from datetime import datetime
+
+        import redis as redis_lib
+
+        with psycopg.connect(dsn) as conn:  # first the newest decision, then the clock: the
+            row = conn.execute("SELECT max(decided_at), min(decided_at) FROM signals").fetchone()
+        raw = redis_lib.Redis(port=redis_port).get("market:replay:now")  # clock only moves on
+        assert row is not None and raw, "no signal, or the replay published no market time"
+        replay_now = datetime.fromisoformat(raw.decode())
+        newest, oldest = row
+        assert newest <= replay_now, (
+            f"a signal decided at {newest}, after the replay's {replay_now}"
+        )
+        assert oldest.year >= 2015, oldest
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

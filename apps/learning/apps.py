@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
 
-class LearningConfig(AppConfig):
+class LearningAppConfig(AppConfig):
     name = "apps.learning"
     label = "learning"

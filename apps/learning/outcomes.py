@@ -13,7 +13,7 @@ MONEY = Decimal("0.0001")
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
+class FilledOrder:
     """An entry or exit order as filled: side ``buy``/``sell``, absolute quantity, average price."""
 
     side: str
@@ -32,7 +32,7 @@ class OutcomeValues:
 
 
 def outcome_compute(
-    *, entry: Fill, exit: Fill, realized_pnl: Decimal | None = None
+    *, entry: FilledOrder, exit: FilledOrder, realized_pnl: Decimal | None = None
 ) -> OutcomeValues:
     """Hold time, realised P&L, ROI % and profitability of a round trip.
 

@@ -14,8 +14,8 @@ from apps.execution.models import Position, Trade
 from apps.learning import metrics
 from apps.learning.models import PortfolioSnapshot, StrategyMetric, TradeOutcome
 from apps.learning.stats import (
-    Holding,
     LedgerFill,
+    MarkedHolding,
     OutcomeRow,
     PortfolioFigures,
     drawdown_compute,
@@ -84,7 +84,7 @@ def _figures_from_db(kind: str) -> PortfolioFigures:
         ).values_list("side", "filled_qty", "price", "commission")
     ]
     holdings = [
-        Holding(qty=qty, mark=last if last is not None else entry)
+        MarkedHolding(qty=qty, mark=last if last is not None else entry)
         for qty, last, entry in Position.objects.filter(broker=kind)
         .exclude(qty=0)
         .values_list("qty", "last_price", "avg_entry")

@@ -26,7 +26,7 @@ from apps.learning import metrics
 from apps.learning.attribution import attribution_compute, contributions_parse
 from apps.learning.engine import LearningConfig, cycle_due, learning_step
 from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
-from apps.learning.outcomes import Fill, outcome_compute
+from apps.learning.outcomes import FilledOrder, outcome_compute
 from apps.learning.selectors import learning_config_get, outcomes_attributed
 from apps.learning.update import weights_pin
 from apps.strategies.models import Strategy, StrategyWeightHistory
@@ -64,14 +64,14 @@ def outcome_record(*, event: TradeEvent) -> TradeOutcome | None:
     exit_at = exit_trade.filled_at or event.timestamp
     realized = event.realized_pnl if event.realized_pnl is not None else exit_trade.pnl
     values = outcome_compute(
-        entry=Fill(
+        entry=FilledOrder(
             side=entry.side,
             qty=entry.filled_qty or entry.qty,
             price=entry.price,
             at=entry.filled_at or entry.timestamp,
             commission=entry.commission,
         ),
-        exit=Fill(
+        exit=FilledOrder(
             side=exit_trade.side,
             qty=exit_trade.filled_qty or event.qty,
             price=exit_price,

@@ -81,7 +81,7 @@ class LedgerFill:
 
 
 @dataclass(frozen=True, slots=True)
-class Holding:
+class MarkedHolding:
     qty: Decimal  # signed
     mark: Decimal  # last price (or entry price when no price is known)
 
@@ -94,7 +94,7 @@ class PortfolioFigures:
 
 
 def portfolio_from_ledger(
-    *, initial_cash: Decimal, fills: Iterable[LedgerFill], holdings: Iterable[Holding]
+    *, initial_cash: Decimal, fills: Iterable[LedgerFill], holdings: Iterable[MarkedHolding]
 ) -> PortfolioFigures:
     """Cash from the starting capital and every fill; value = cash + marked positions."""
     cash = initial_cash

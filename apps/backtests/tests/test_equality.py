@@ -35,7 +35,7 @@ from backtesting.config import BacktestConfig, SizingKind, StrategySpec
 from backtesting.data import from_ns
 from backtesting.engine import Engine
 from backtesting.loaders import frames_load
-from backtesting.pipeline import strategies_build
+from backtesting.stages import strategies_build
 
 Log = dict[str, list[dict[str, Any]]]
 
@@ -88,14 +88,14 @@ def live_log(symbols: list[str]) -> Log:
 def _live_outcomes() -> list[dict[str, Any]]:
     """Each closed round trip as the learning stage would record it (``outcome_compute`` over
     the entry and closing fills, with execution's realised P&L)."""
-    from apps.learning.outcomes import Fill, outcome_compute
+    from apps.learning.outcomes import FilledOrder, outcome_compute
 
     out = []
     filled = Trade.objects.filter(broker=REPLAY_LABEL, status=Trade.Status.FILLED)
     for ticker in sorted(set(filled.values_list("ticker", flat=True))):
         entry = None
         for t in filled.filter(ticker=ticker).order_by("filled_at", "id"):
-            fill = Fill(str(t.side), t.filled_qty, t.price, t.filled_at, t.commission)
+            fill = FilledOrder(str(t.side), t.filled_qty, t.price, t.filled_at, t.commission)
             if t.purpose == Trade.Purpose.ENTRY:
                 entry = (t, fill)
                 continue

@@ -11,26 +11,24 @@ Used by the embedded default (``make run``), the tests, the replay command and t
   *after* checking the trigger, so an intrabar path is never assumed in the trader's favour.
 - Optional partial fills: at most ``max_participation`` x bar volume per bar.
 - Commission and slippage come from :mod:`apps.execution.costs`.
-- State lives in a :class:`StateStore`: :class:`MemoryStore` (no DB, no Redis: the backtester) or
-  :class:`RedisStore` (a JSON document under one key, guarded by a Redis lock, so the state survives
-  restarts and is shared by every worker).
+- State lives in a :class:`StateStore` (:mod:`apps.execution.brokers.simulated_state`):
+  :class:`MemoryStore` (no DB, no Redis) or :class:`RedisStore` (shared by every worker).
+- The fill rules are :mod:`apps.execution.matching`, shared with the backtester.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from apps.execution.brokers.base import (
     Account,
     Broker,
-    BrokerError,
     BrokerOrder,
     BrokerPosition,
     MarketClock,
@@ -42,6 +40,14 @@ from apps.execution.brokers.base import (
     OrderType,
     OrderUpdate,
 )
+from apps.execution.brokers.simulated_state import (
+    MemoryStore,
+    RedisStore,
+    SimOrder,
+    SimPosition,
+    SimState,
+    StateStore,
+)
 from apps.execution.costs import (
     CommissionModel,
     NoCommission,
@@ -51,7 +57,19 @@ from apps.execution.costs import (
     slippage_from_dict,
 )
 from apps.execution.ledger import book_amount
-from apps.execution.matching import fill_quantity, order_match, trailing_level
+from apps.execution.matching import fill_quantity, order_match
+
+__all__ = [
+    "MemoryStore",
+    "PriceBar",
+    "RedisStore",
+    "SimOrder",
+    "SimPosition",
+    "SimState",
+    "SimulatedBroker",
+    "StateStore",
+    "memory_broker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,173 +84,11 @@ def _d(x: Any) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
-# ---- state ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SimOrder:
-    id: str
-    client_order_id: str
-    symbol: str
-    side: str
-    qty: Decimal
-    type: str
-    status: str
-    time_in_force: str
-    submitted_at: datetime
-    updated_at: datetime
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_percent: Decimal | None = None
-    watermark: Decimal | None = None  # trailing stops: best price seen since submission
-    triggered: bool = False  # stop-limit: the stop has triggered
-    bars_seen: int = 0
-    filled_qty: Decimal = Decimal(0)
-    filled_avg_price: Decimal | None = None
-    commission: Decimal = Decimal(0)
-
-    def view(self) -> BrokerOrder:
-        return BrokerOrder(
-            broker_order_id=self.id,
-            client_order_id=self.client_order_id,
-            symbol=self.symbol,
-            side=OrderSide(self.side),
-            qty=self.qty,
-            type=OrderType(self.type),
-            status=OrderStatus(self.status),
-            filled_qty=self.filled_qty,
-            filled_avg_price=self.filled_avg_price,
-            limit_price=self.limit_price,
-            stop_price=self.current_stop(),
-            submitted_at=self.submitted_at,
-            updated_at=self.updated_at,
-            commission=self.commission,
-        )
-
-    def current_stop(self) -> Decimal | None:
-        if self.type == OrderType.TRAILING_STOP and self.watermark is not None:
-            level = trailing_level(
-                self.side == OrderSide.BUY, self.watermark, self.trail_percent or Decimal(0)
-            )
-            return _q(level)
-        return self.stop_price
-
-
-@dataclass
-class SimPosition:
-    qty: Decimal
-    avg_entry: Decimal
-
-
-@dataclass
-class SimState:
-    cash: Decimal
-    initial_cash: Decimal
-    positions: dict[str, SimPosition] = field(default_factory=dict)
-    orders: dict[str, SimOrder] = field(default_factory=dict)
-    by_client: dict[str, str] = field(default_factory=dict)
-    last_price: dict[str, Decimal] = field(default_factory=dict)
-    last_bar: dict[str, datetime] = field(default_factory=dict)  # newest bar applied per symbol
-    now: datetime | None = None
-    seq: int = 0
-
-    # JSON round trip for the Redis store: Decimals as strings, datetimes as ISO.
-    def dumps(self) -> str:
-        def enc(o: Any) -> Any:
-            if isinstance(o, Decimal):
-                return {"$d": str(o)}
-            if isinstance(o, datetime):
-                return {"$t": o.isoformat()}
-            raise TypeError(type(o))
-
-        return json.dumps(asdict(self), default=enc, separators=(",", ":"))
-
-    @staticmethod
-    def loads(text: str | bytes) -> SimState:
-        def dec(o: dict[str, Any]) -> Any:
-            if "$d" in o:
-                return Decimal(o["$d"])
-            if "$t" in o:
-                return datetime.fromisoformat(o["$t"])
-            return o
-
-        raw = json.loads(text, object_hook=dec)
-        return SimState(
-            cash=raw["cash"],
-            initial_cash=raw["initial_cash"],
-            positions={k: SimPosition(**v) for k, v in raw["positions"].items()},
-            orders={k: SimOrder(**v) for k, v in raw["orders"].items()},
-            by_client=raw["by_client"],
-            last_price=raw["last_price"],
-            last_bar=raw.get("last_bar", {}),
-            now=raw["now"],
-            seq=raw["seq"],
-        )
-
-
-class StateStore(Protocol):
-    def load(self) -> SimState | None: ...
-    def save(self, state: SimState) -> None: ...
-    def lock(self) -> contextlib.AbstractContextManager[None]: ...
-    def clear(self) -> None: ...
-
-
-class MemoryStore:
-    """In-process state: no serialisation, no lock (the backtester, unit tests)."""
-
-    def __init__(self) -> None:
-        self.state: SimState | None = None
-
-    def load(self) -> SimState | None:
-        return self.state
-
-    def save(self, state: SimState) -> None:
-        self.state = state
-
-    def lock(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def clear(self) -> None:
-        self.state = None
-
-
-class RedisStore:
-    """State as one JSON document in Redis; every operation holds a Redis lock (shared by workers)."""
-
-    def __init__(self, client: Any, key: str = "simbroker:default") -> None:
-        self.client, self.key = client, key
-
-    def load(self) -> SimState | None:
-        raw = self.client.get(self.key)
-        return SimState.loads(raw) if raw else None
-
-    def save(self, state: SimState) -> None:
-        self.client.set(self.key, state.dumps())
-
-    def lock(self) -> contextlib.AbstractContextManager[None]:
-        lock = self.client.lock(f"{self.key}:lock", timeout=30, blocking_timeout=30)
-        return _held(lock)
-
-    def clear(self) -> None:
-        self.client.delete(self.key)
-
-
-@contextlib.contextmanager
-def _held(lock: Any) -> Iterator[None]:
-    if not lock.acquire():
-        raise BrokerError("simulated broker: could not take the state lock")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            lock.release()
-
-
 # ---- the broker ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Bar:
+class PriceBar:
     time: datetime
     open: Decimal
     high: Decimal
@@ -477,7 +333,7 @@ class SimulatedBroker(Broker):
         Bars at or before the newest bar already applied to ``symbol`` are ignored, so feeding the
         same bar twice (a retried task) never fills twice.
         """
-        bar = Bar(time, _d(open), _d(high), _d(low), _d(close), _d(volume))
+        bar = PriceBar(time, _d(open), _d(high), _d(low), _d(close), _d(volume))
         with self._session() as st:
             seen = st.last_bar.get(symbol)
             if seen is not None and time <= seen:
@@ -524,7 +380,7 @@ class SimulatedBroker(Broker):
                 key=lambda o: o.id,
             ):
                 px = a if order.side == OrderSide.BUY else b
-                bar = Bar(time, px, px, px, px)
+                bar = PriceBar(time, px, px, px, px)
                 self._try_fill_bar(st, order, bar, None, spread=a - b)
             st.last_price[symbol] = (a + b) / 2
             return self._pending_updates[before:]
@@ -533,7 +389,7 @@ class SimulatedBroker(Broker):
         self,
         st: SimState,
         o: SimOrder,
-        bar: Bar,
+        bar: PriceBar,
         capacity: Decimal | None,
         spread: Decimal | None = None,
     ) -> Decimal | None:

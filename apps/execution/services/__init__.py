@@ -9,6 +9,14 @@ from apps.execution.services.control import (
     trading_resume,
     trading_state,
 )
+from apps.execution.services.decide import (
+    SignalView,
+    signal_decide,
+    signal_execute,
+    signal_view_from_row,
+    trade_send,
+    trades_send_pending,
+)
 from apps.execution.services.orders import (
     OrderSpec,
     client_order_id_for,
@@ -16,14 +24,6 @@ from apps.execution.services.orders import (
     order_submit,
     order_update_apply,
     orders_sync,
-)
-from apps.execution.services.pipeline import (
-    SignalView,
-    signal_decide,
-    signal_execute,
-    signal_view_from_row,
-    trade_send,
-    trades_send_pending,
 )
 from apps.execution.services.reconcile import ReconcileReport, reconcile
 from apps.execution.services.stops import stops_ensure

@@ -27,8 +27,8 @@ from apps.execution.costs import CommissionModel, SlippageModel
 from apps.execution.models import Position, Trade, TradeUpdate, TradingControl
 from apps.execution.services.context import ExecutionContext, risk_config_from_settings
 from apps.execution.services.control import trading_control
+from apps.execution.services.decide import signal_execute, signal_view_from_row
 from apps.execution.services.orders import orders_sync
-from apps.execution.services.pipeline import signal_execute, signal_view_from_row
 from apps.execution.services.positions import positions_mark
 from apps.execution.services.reconcile import ReconcileReport, reconcile
 from apps.execution.services.stops import stops_ensure

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from apps.learning.outcomes import Fill, outcome_compute
+from apps.learning.outcomes import FilledOrder, outcome_compute
 
 T0 = datetime(2024, 3, 1, 14, 30, tzinfo=UTC)
 
@@ -21,8 +21,8 @@ T0 = datetime(2024, 3, 1, 14, 30, tzinfo=UTC)
 def test_round_trip(entry_side, entry_px, exit_px, pnl, roi, win):
     exit_side = "sell" if entry_side == "buy" else "buy"
     v = outcome_compute(
-        entry=Fill(entry_side, D(10), D(entry_px), T0),
-        exit=Fill(exit_side, D(10), D(exit_px), T0 + timedelta(hours=26)),
+        entry=FilledOrder(entry_side, D(10), D(entry_px), T0),
+        exit=FilledOrder(exit_side, D(10), D(exit_px), T0 + timedelta(hours=26)),
     )
     assert v.realized_pnl == D(pnl)
     assert v.roi_pct == pytest.approx(roi)
@@ -31,8 +31,8 @@ def test_round_trip(entry_side, entry_px, exit_px, pnl, roi, win):
 
 
 def test_commissions_and_given_pnl():
-    entry = Fill("buy", D(10), D(100), T0, commission=D("1"))
-    exit_ = Fill("sell", D(10), D(101), T0 + timedelta(minutes=5), commission=D("1"))
+    entry = FilledOrder("buy", D(10), D(100), T0, commission=D("1"))
+    exit_ = FilledOrder("sell", D(10), D(101), T0 + timedelta(minutes=5), commission=D("1"))
     assert outcome_compute(entry=entry, exit=exit_).realized_pnl == D("8.0000")
     # the execution stage's own figure wins when it has one
     given = outcome_compute(entry=entry, exit=exit_, realized_pnl=D("7.5"))
@@ -42,7 +42,7 @@ def test_commissions_and_given_pnl():
 
 def test_negative_hold_is_clamped():
     v = outcome_compute(
-        entry=Fill("buy", D(1), D(10), T0),
-        exit=Fill("sell", D(1), D(11), T0 - timedelta(seconds=1)),
+        entry=FilledOrder("buy", D(1), D(10), T0),
+        exit=FilledOrder("sell", D(1), D(11), T0 - timedelta(seconds=1)),
     )
     assert v.hold_duration == timedelta(0)

@@ -97,7 +97,7 @@ class Command(BaseCommand):
                 stop_loss_pct=opts["stop_loss"],
                 news_latency_s=opts["latency"],
             )
-            from backtesting.pipeline import strategies_build
+            from backtesting.stages import strategies_build
 
             strategies_build(config.strategies)  # fail fast on an unknown strategy name
         except (ValueError, LookupError) as exc:

@@ -124,7 +124,7 @@ def shares_compute(*, direction: int, contributions: Sequence[Contribution]) -> 
 
 
 @dataclass
-class WeightChange:
+class WeightRecord:
     at: datetime
     weights: dict[str, float]
     reason: str
@@ -159,7 +159,7 @@ class Learner:
 
     def observe(
         self, *, roi: float, shares: Mapping[str, float], closed_at: datetime
-    ) -> WeightChange | None:
+    ) -> WeightRecord | None:
         """Record one closed trade; return the new weights when the update moved any."""
         from apps.learning.engine import cycle_due, learning_step
 
@@ -190,7 +190,7 @@ class Learner:
         reasons = [
             f"{c.strategy}: {step.reason(c, self.config.reward.kind)}" for c in step.update.changes
         ]
-        return WeightChange(
+        return WeightRecord(
             at=closed_at,
             weights=self.float_weights(),
             reason="; ".join(reasons)[:500],
