@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/test,)
 TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/9,)
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=tradebot.settings.test
 
-.PHONY: install run stop test lint schema schema-check typecheck pytest bench migrations-check compose-check lock clean demo-data \
+.PHONY: install run stop faults test lint schema schema-check typecheck pytest bench migrations-check compose-check lock clean demo-data \
 	dashboard frontend-lint frontend-test
 
 $(VENV)/bin/python:
@@ -34,6 +34,10 @@ run: install dashboard
 
 stop: install
 	TRADEBOT_NO_EMBEDDED_START=1 $(PY) manage.py runbot --stop
+
+## faults: the fault suite (whole bot, 1,000 articles, kills, Redis/PostgreSQL restarts, broker faults)
+faults: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m faults $(FAULTS_ARGS)
 
 ## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
 test: install lint migrations-check compose-check pytest frontend-test

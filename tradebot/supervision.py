@@ -16,6 +16,7 @@ and execs supervisord in the foreground, so Ctrl-C (or ``make stop``) stops ever
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -258,19 +259,28 @@ def register_restart_collector() -> None:
 # --- stop / status ----------------------------------------------------------------------------------
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie, exited but not yet reaped by its parent, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 def supervisord_pid(data_dir: Path) -> int | None:
     """The running supervisord of this data folder, if any."""
     try:
         pid = int((data_dir / "supervisor" / "supervisord.pid").read_text().strip())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    return pid if _alive(pid) else None
 
 
 def stop(data_dir: Path, *, timeout_s: float = 90.0) -> bool:
@@ -281,12 +291,11 @@ def stop(data_dir: Path, *, timeout_s: float = 90.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return True
         time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
     return True
 
 

@@ -328,6 +328,9 @@ RISK_ALLOW_SHORT = env.bool("RISK_ALLOW_SHORT", default=False)
 SIM_INITIAL_CASH = env.str("SIM_INITIAL_CASH", default="100000")
 SIM_COMMISSION = env.str("SIM_COMMISSION", default="per_share:0.005")  # kind[:value]
 SIM_SLIPPAGE = env.str("SIM_SLIPPAGE", default="bps:5")  # kind[:value]
+# The fault suite only (`make faults`): the simulated broker answers 429/5xx/time-outs/partial
+# fills while a fault window is open, behind the shared request budget (execution/brokers/chaos.py).
+BROKER_FAULT_INJECTION = env.bool("BROKER_FAULT_INJECTION", default=False)
 # Test-only crash injection ("after_submit": a worker dies between submitting and recording).
 EXECUTION_FAULT_INJECTION = env.str("EXECUTION_FAULT_INJECTION", default="")
 
@@ -369,6 +372,8 @@ SENTIMENT_TIER2_COOLDOWN_S = env.float(
 SENTIMENT_MODELS_DIR = Path(
     env.str("SENTIMENT_MODELS_DIR", default=str(DATA_DIR / "models" / "sentiment"))
 )
+# `make run` loads the bundled news (false: bars only; the fault suite feeds its own articles).
+DEMO_NEWS = env.bool("DEMO_NEWS", default=True)
 # `make run` trains the offline model in the background when none exists (false: never).
 SENTIMENT_AUTO_TRAIN = env.bool("SENTIMENT_AUTO_TRAIN", default=True)
 SENTIMENT_ENGINE = env.str("SENTIMENT_ENGINE", default="onnx")  # trained model on CPU: onnx | torch

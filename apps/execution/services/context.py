@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -65,12 +66,25 @@ def broker_default() -> Broker:
         from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
         from apps.execution.costs import commission_parse, slippage_parse
 
-        return SimulatedBroker(
-            store=RedisStore(redis_client(), key="simbroker:default"),
-            initial_cash=settings.SIM_INITIAL_CASH,
-            commission=commission_parse(settings.SIM_COMMISSION),
-            slippage=slippage_parse(settings.SIM_SLIPPAGE),
-        )
+        options: dict[str, Any] = {
+            "store": RedisStore(redis_client(), key="simbroker:default"),
+            "initial_cash": settings.SIM_INITIAL_CASH,
+            "commission": commission_parse(settings.SIM_COMMISSION),
+            "slippage": slippage_parse(settings.SIM_SLIPPAGE),
+        }
+        if settings.BROKER_FAULT_INJECTION:  # the fault suite: a flaky API behind the budget
+            from apps.execution.brokers.chaos import ChaosSimulatedBroker
+            from apps.execution.ratelimit import TokenBucket
+
+            return ChaosSimulatedBroker(
+                client=redis_client(),
+                bucket=TokenBucket.per_minute(
+                    redis_client(), "ratelimit:broker:simulated", settings.ALPACA_RATE_LIMIT_PER_MIN
+                ),
+                max_wait_s=settings.ALPACA_RATE_LIMIT_MAX_WAIT_S,
+                **options,
+            )
+        return SimulatedBroker(**options)
     from apps.execution.brokers.registry import make_broker
 
     return make_broker(kind)

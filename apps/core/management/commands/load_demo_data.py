@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -23,5 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("load_bars", dataset="demo")
-        call_command("load_news")
+        if settings.DEMO_NEWS:
+            call_command("load_news")
+        else:
+            self.stdout.write("demo news: skipped (DEMO_NEWS=false)")
         self.stdout.write(training_ensure_background(allow=not opts["no_train"]))
