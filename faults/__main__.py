@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         port_base=free_port_base(args.port_base),
         seed=args.seed,
         settle_timeout_s=args.settle_timeout,
+        batch=max(5, min(50, args.articles // 10)),  # ten polls at least: faults fall between
     )
     report = run(cfg, say=lambda line: print(line, flush=True))
     print(table(report), flush=True)

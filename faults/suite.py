@@ -379,27 +379,29 @@ def _exercise(
         (0.65, "broker", "timeout"),
         (0.80, "broker", "partial"),
     ]
+
+    def inject(what: str, mode: str) -> None:
+        if what == "broker":
+            _retry(functools.partial(_broker_fault, mode))
+            report.broker_fault_windows.append(mode)
+            say(f"faults: broker answers {mode} for 10 s")
+        elif what == "redis":
+            _restart_redis(cfg, r, embedded)
+            report.redis_restarts += 1
+            say("faults: Redis restarted")
+        else:
+            _restart_postgres(cfg)
+            report.postgres_restarts += 1
+            say("faults: PostgreSQL restarted")
+
     last_send = 0.0
     last_cursor = -1
     while True:
         cursor = _retry(fed)
         if cursor >= cfg.articles:
             break
-        progress = cursor / cfg.articles
-        while schedule and progress >= schedule[0][0]:
-            _, what, mode = schedule.pop(0)
-            if what == "broker":
-                _retry(functools.partial(_broker_fault, mode))
-                report.broker_fault_windows.append(mode)
-                say(f"faults: broker answers {mode} for 10 s")
-            elif what == "redis":
-                _restart_redis(cfg, r, embedded)
-                report.redis_restarts += 1
-                say("faults: Redis restarted")
-            else:
-                _restart_postgres(cfg)
-                report.postgres_restarts += 1
-                say("faults: PostgreSQL restarted")
+        while schedule and cursor / cfg.articles >= schedule[0][0]:
+            inject(*schedule.pop(0)[1:])
         now = time.monotonic()
         if cursor != last_cursor or now - last_send > 5:
             last_cursor = cursor
@@ -411,10 +413,8 @@ def _exercise(
             )
         time.sleep(0.5)
     report.articles_fed = cfg.articles
-    for _, what, mode in schedule:  # whatever the feed outran
-        if what == "broker":
-            _retry(functools.partial(_broker_fault, mode))
-            report.broker_fault_windows.append(mode)
+    for _, what, mode in schedule:  # whatever the feed outran happens now, while kills go on
+        inject(what, mode)
     while report.kills < cfg.kills and killer.is_alive():
         time.sleep(1)
     stop.set()
