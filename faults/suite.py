@@ -221,6 +221,11 @@ class Bot:
             return False
         return True
 
+    def stop_process(self, name: str) -> None:
+        subprocess.run(
+            [self.ctl, "-c", str(self.conf), "stop", name], capture_output=True, check=False
+        )
+
     def stop(self) -> None:
         subprocess.run(
             [sys.executable, "manage.py", "runbot", "--stop"],
@@ -330,6 +335,7 @@ def _exercise(
     report.rate_limit_per_minute = settings.ALPACA_RATE_LIMIT_PER_MIN
     feed = cfg.data_dir / "faults_articles.jsonl"
     write_articles(feed, cfg.articles, cfg.seed)
+    NewsSource.objects.update(enabled=False)  # only the suite's articles come in
     source = NewsSource.objects.create(
         name="faults",
         kind="replay",
@@ -419,7 +425,10 @@ def _exercise(
         time.sleep(1)
     stop.set()
     killer.join()
-    say(f"faults: {report.kills} kills done; waiting for the pipeline to settle")
+    # The replay keeps the market moving (new bars, signals, fills): stop it so that the pipeline
+    # can come to rest and be checked at a quiet moment.
+    bot.stop_process("replay")
+    say(f"faults: {report.kills} kills done; replay stopped; waiting for the pipeline to settle")
     time.sleep(10)  # the last fault window closes by itself
     _retry(lambda: chaos.fault_clear(redis_client()))
     report.settled = _settle(cfg, report)
