@@ -45,7 +45,7 @@ def test_production_start_refuses_a_missing_secret_key() -> None:
     assert "token_urlsafe" in result.stderr  # says how to make one
 
 
-def test_production_start_accepts_a_strong_secret_key() -> None:
+def test_production_start_accepts_strong_secrets() -> None:
     # The API's JWT key must come from the environment too (apps/api/apps.py).
     result = _start(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=STRONG, JWT_SIGNING_KEY=STRONG[::-1])
     assert result.returncode == 0, result.stderr
@@ -73,12 +73,15 @@ def _settings(**extra: object) -> SimpleNamespace:
     return SimpleNamespace(**{"SECRETS_REQUIRED": True, "SECRET_KEY": STRONG, **extra})
 
 
-def test_jwt_signing_key_is_checked_when_set() -> None:
-    check_secrets(_settings(SIMPLE_JWT={"ACCESS_TOKEN_LIFETIME": 300}))  # signs with SECRET_KEY
+def test_jwt_signing_key_is_checked_in_the_same_start_up_check() -> None:
+    check_secrets(_settings())  # no API installed: only the Django key
+    check_secrets(_settings(JWT_SIGNING_KEY="j" + "0123456789abcdef" * 2))  # 33 characters
     with pytest.raises(ImproperlyConfigured, match="JWT_SIGNING_KEY is too short"):
-        check_secrets(_settings(SIMPLE_JWT={"SIGNING_KEY": "jwt"}))
-    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY is not set"):
-        check_secrets(_settings(SECRET_KEY=""))
+        check_secrets(_settings(JWT_SIGNING_KEY="jwt"))
+    with pytest.raises(
+        ImproperlyConfigured, match="DJANGO_SECRET_KEY is not set; JWT_SIGNING_KEY is not set"
+    ):
+        check_secrets(_settings(SECRET_KEY="", JWT_SIGNING_KEY=""))
 
 
 def test_debug_or_embedded_database_keeps_the_development_key() -> None:

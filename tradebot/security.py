@@ -16,26 +16,30 @@ MIN_SECRET_UNIQUE = 5
 DEV_SECRET_KEY = "dev-insecure-change-me"
 
 
-def secret_problem(value: str | None) -> str | None:
+MIN_JWT_KEY_LENGTH = 32  # HS256: at least the hash's 32 bytes (apps/api checks the same)
+
+
+def secret_problem(value: str | None, *, min_length: int = MIN_SECRET_LENGTH) -> str | None:
     """Why ``value`` is not a usable signing secret, or ``None`` when it is."""
     if not value:
         return "is not set"
     if value == DEV_SECRET_KEY or value.startswith("django-insecure"):
         return "is not set (only the development placeholder)"
-    if len(value) < MIN_SECRET_LENGTH or len(set(value)) < MIN_SECRET_UNIQUE:
+    if len(value) < min_length or len(set(value)) < MIN_SECRET_UNIQUE:
         return (
             f"is too short ({len(value)} characters, {len(set(value))} distinct; needs at least "
-            f"{MIN_SECRET_LENGTH} and {MIN_SECRET_UNIQUE} distinct)"
+            f"{min_length} and {MIN_SECRET_UNIQUE} distinct)"
         )
     return None
 
 
-def signing_secrets(settings: Any) -> list[tuple[str, str | None]]:
-    """``(environment variable, value)`` of every secret that signs something users trust."""
-    secrets: list[tuple[str, str | None]] = [("DJANGO_SECRET_KEY", settings.SECRET_KEY)]
-    jwt = getattr(settings, "SIMPLE_JWT", None) or {}
-    if "SIGNING_KEY" in jwt:  # a JWT key of its own (else simplejwt signs with SECRET_KEY)
-        secrets.append(("JWT_SIGNING_KEY", jwt["SIGNING_KEY"]))
+def signing_secrets(settings: Any) -> list[tuple[str, str | None, int]]:
+    """``(environment variable, value, minimum length)`` of every secret that signs something."""
+    secrets: list[tuple[str, str | None, int]] = [
+        ("DJANGO_SECRET_KEY", settings.SECRET_KEY, MIN_SECRET_LENGTH)
+    ]
+    if hasattr(settings, "JWT_SIGNING_KEY"):  # API sessions (apps/api): a key of their own
+        secrets.append(("JWT_SIGNING_KEY", settings.JWT_SIGNING_KEY, MIN_JWT_KEY_LENGTH))
     return secrets
 
 
@@ -45,8 +49,8 @@ def check_secrets(settings: Any) -> None:
         return
     problems = [
         f"{name} {problem}"
-        for name, value in signing_secrets(settings)
-        if (problem := secret_problem(value))
+        for name, value, min_length in signing_secrets(settings)
+        if (problem := secret_problem(value, min_length=min_length))
     ]
     if problems:
         raise ImproperlyConfigured(
