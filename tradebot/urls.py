@@ -14,3 +14,5 @@ urlpatterns = [
     # The dashboard (frontend/dist): "/" and its client-side routes; keep this last.
     re_path(rf"^(?:(?:{'|'.join(ROUTES)})/?)?$", dashboard, name="dashboard"),
 ]
+
+handler404 = "tradebot.views.not_found"

@@ -7,17 +7,36 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.api.auth.passkeys import StepUpAction
+from apps.api.fields import (
+    KEY_PATTERN,
+    ScalarField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictFloatField,
+    StrictRegexField,
+)
 from apps.api.realtime.events import EventType
 from apps.backtests.models import BacktestRun
 from apps.execution.models import Position, Trade, TradeUpdate, TradingControl
 from apps.learning.models import LearningAdjustment, PortfolioSnapshot, StrategyMetric, TradeOutcome
 from apps.news.models import Article, ArticleSentiment
 from apps.strategies.models import Strategy, StrategyWeightHistory
+from apps.strategies.registry import STRATEGIES
+from backtesting.config import ExitRule, SizingKind
 
 
 class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Every error of the API: a message, a stable code, and per-field messages when invalid."""
+
     detail = serializers.CharField()
-    code = serializers.CharField(required=False)
+    code = serializers.CharField()
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.JSONField(), required=False, help_text="field -> messages (code=invalid)"
+    )
+
+    class Meta:
+        ref_name = "Error"
 
 
 # --- auth ----------------------------------------------------------------------------------------
@@ -37,23 +56,18 @@ class CeremonyOptionsSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 class RegisterBeginSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    token = serializers.CharField(max_length=100, help_text="the token of the registration link")
+    token = StrictCharField(max_length=100, help_text="the token of the registration link")
 
 
 class CredentialCompleteSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    ceremony_id = serializers.CharField(max_length=100)
-    credential = serializers.JSONField(
-        help_text="the JSON from startRegistration/startAuthentication"
+    ceremony_id = StrictCharField(max_length=100)
+    credential = serializers.DictField(
+        help_text="the JSON object from startRegistration/startAuthentication"
     )
-
-    def validate_credential(self, value: Any) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("must be an object")
-        return value
 
 
 class RegisterCompleteSerializer(CredentialCompleteSerializer):
-    name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
 
 
 class SessionSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -64,7 +78,7 @@ class SessionSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class StepUpBeginSerializer(serializers.Serializer):  # type: ignore[type-arg]
     action = serializers.ChoiceField(choices=[a.value for a in StepUpAction])
-    target = serializers.CharField(  # type: ignore[assignment]
+    target = StrictCharField(  # type: ignore[assignment]
         max_length=40,
         required=False,
         allow_blank=True,
@@ -308,8 +322,8 @@ class AdjustmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
 
 
 class FreezeSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    frozen = serializers.BooleanField()
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    frozen = StrictBooleanField()
+    reason = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class FreezeResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -318,8 +332,8 @@ class FreezeResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class WeightsResetSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    strategy = serializers.CharField(max_length=50, required=False, allow_null=True, default=None)
-    to = serializers.DecimalField(
+    strategy = StrictCharField(max_length=50, required=False, allow_null=True, default=None)
+    to = StrictDecimalField(
         max_digits=10,
         decimal_places=8,
         min_value=0,
@@ -328,7 +342,7 @@ class WeightsResetSerializer(serializers.Serializer):  # type: ignore[type-arg]
         allow_null=True,
         default=None,
     )
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class WeightsResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -415,11 +429,73 @@ class BacktestDetailSerializer(serializers.ModelSerializer):  # type: ignore[typ
         )
 
 
+class ParamSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    name = StrictRegexField(KEY_PATTERN)
+    value = ScalarField()
+
+
+class StrategySpecSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.ChoiceField(choices=sorted(STRATEGIES))
+    weight = StrictFloatField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="starting weight (all strategies equal when none is given)",
+    )
+    params = serializers.ListField(
+        child=ParamSerializer(),
+        max_length=50,
+        required=False,
+        default=list,
+        help_text="the strategy's config; its defaults for what is not given",
+    )
+
+
+class BacktestConfigSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A ``BacktestConfig`` (backtesting/config.py); costs in their CLI form (``bps:20``)."""
+
+    symbols = serializers.ListField(
+        child=StrictRegexField(r"^[A-Z][A-Z0-9.\-]{0,11}$"), min_length=1, max_length=50
+    )
+    strategies = serializers.ListField(child=StrategySpecSerializer(), min_length=1, max_length=10)
+    start = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    timeframe = serializers.ChoiceField(
+        choices=["1Min", "5Min", "15Min", "1Hour", "1Day"], default="1Day"
+    )
+    initial_capital = StrictFloatField(min_value=1, max_value=1e12, default=100_000.0)
+    commission = StrictRegexField(
+        r"^(none|bps|per_share|per_order)(:\d{1,6}(\.\d{1,6})?)?$", default="none"
+    )
+    slippage = StrictRegexField(
+        r"^(none|bps|spread|volume)(:\d{1,6}(\.\d{1,6})?)?$", default="none"
+    )
+    learning = StrictBooleanField(default=False)
+    long_threshold = StrictFloatField(min_value=0, max_value=1, default=0.15)
+    short_threshold = StrictFloatField(min_value=0, max_value=1, default=0.15)
+    min_coverage = StrictFloatField(min_value=0, max_value=1, default=0.3)
+    allow_short = StrictBooleanField(default=False)
+    exit_rule = serializers.ChoiceField(
+        choices=[e.value for e in ExitRule], default=ExitRule.OPPOSITE.value
+    )
+    sizing = serializers.ChoiceField(
+        choices=[k.value for k in SizingKind], default=SizingKind.RISK.value
+    )
+    sizing_value = StrictFloatField(min_value=0, max_value=1e9, default=0.1)
+    whole_shares = StrictBooleanField(default=True)
+    stop_loss_pct = StrictFloatField(
+        min_value=0, max_value=1, required=False, allow_null=True, default=None
+    )
+    news_latency_s = StrictFloatField(min_value=0, max_value=86400 * 30, default=60.0)
+
+
 class BacktestCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    config = serializers.JSONField(help_text="a BacktestConfig (backtesting/config.py) as JSON")
-    walk_forward = serializers.RegexField(
-        r"^\d+:\d+(:\d+)?$",
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    config = BacktestConfigSerializer()
+    walk_forward = StrictRegexField(
+        r"^([2-9]|[1-9]\d{1,5}):([2-9]|[1-9]\d{1,5})(:[1-9]\d{0,5})?$",
         required=False,
         allow_null=True,
         default=None,
@@ -461,7 +537,7 @@ class ControlResultSerializer(ControlStateSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class OrderRefSerializer(serializers.Serializer):  # type: ignore[type-arg]

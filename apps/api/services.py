@@ -233,9 +233,25 @@ def effect_weights_reset(*, strategy: str | None, to: Decimal | None, reason: st
 
 
 def backtest_create(*, config: dict[str, Any], name: str, walk_forward: str | None) -> Any:
-    """Queue a backtest run on the ``backtest`` queue (the config is validated by its parser)."""
+    """Queue a backtest run on the ``backtest`` queue from a validated config."""
     from apps.backtests.services import backtest_enqueue
+    from apps.execution.costs import commission_parse, slippage_parse
     from backtesting.config import BacktestConfig
 
-    parsed = BacktestConfig.from_dict(config)
+    data = {
+        **config,
+        "name": name,
+        "start": config["start"].isoformat() if config.get("start") else None,
+        "end": config["end"].isoformat() if config.get("end") else None,
+        "commission": commission_parse(config["commission"]).to_dict(),
+        "slippage": slippage_parse(config["slippage"]).to_dict(),
+        "strategies": [
+            {"name": s["name"], "params": {p["name"]: p["value"] for p in s["params"]}}
+            for s in config["strategies"]
+        ],
+        "initial_weights": {
+            s["name"]: s["weight"] for s in config["strategies"] if s.get("weight") is not None
+        },
+    }
+    parsed = BacktestConfig.from_dict(data)
     return backtest_enqueue(config=parsed, walk_forward=walk_forward, name=name)

@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "tradebot API",
@@ -223,7 +224,10 @@ SPECTACULAR_SETTINGS = {
         "BacktestStatusEnum": "apps.backtests.models.BacktestRun.Status",
         "TradingStateEnum": "apps.execution.models.TradingControl.State",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.add_error_responses",
+    ],
 }
 
 # --- Celery (CELERY_ namespace, read by tradebot/celery.py) ----------------------------------------

@@ -86,7 +86,7 @@ def _take(ceremony_id: str, kind: str) -> dict[str, Any]:
     data = store.take(_CEREMONY_KEY.format(ceremony_id)) if ceremony_id else None
     if data is None or data.get("kind") != kind:
         PASSKEY_CEREMONIES.labels(kind, "no_state").inc()
-        raise CeremonyError("invalid_state", "No such ceremony (expired, or already used).")
+        raise CeremonyError("invalid_state", "No such ceremony (expired, or already used).", 404)
     return data
 
 

@@ -60,7 +60,7 @@ def test_a_replayed_assertion_is_rejected(signed_in: SignedIn) -> None:
         {"ceremony_id": begin["ceremony_id"], "credential": cred},
         format="json",
     )
-    assert replay.status_code == 400
+    assert replay.status_code == 404
     assert replay.json()["code"] == "invalid_state"
     # The same assertion under a fresh ceremony fails too: its challenge is not the new one.
     fresh = client.post("/api/auth/login/begin", format="json").json()

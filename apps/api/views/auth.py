@@ -11,7 +11,6 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.api.auth import passkeys, tokens
 from apps.api.auth.authentication import request_family
@@ -28,7 +27,7 @@ from apps.api.serializers import (
     UserSerializer,
     WsTicketSerializer,
 )
-from apps.api.views.common import AUTH_ERRORS, ERR, error, user_of
+from apps.api.views.common import AUTH_ERRORS, ERR, ApiView, error, user_of
 
 
 def _user(user: Any) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def _ceremony_error(exc: passkeys.CeremonyError) -> Response:
     return error(exc.status, exc.code, exc.detail)
 
 
-class PublicView(APIView):
+class PublicView(ApiView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -200,7 +199,7 @@ class SignOutView(PublicView):
 # --- signed in ----------------------------------------------------------------------------------
 
 
-class MeView(APIView):
+class MeView(ApiView):
     @extend_schema(tags=["auth"], responses={200: UserSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         return Response(_user(request.user))
@@ -217,13 +216,13 @@ def _passkey(d: Any) -> dict[str, Any]:
     }
 
 
-class PasskeyListView(APIView):
+class PasskeyListView(ApiView):
     @extend_schema(tags=["passkeys"], responses={200: PasskeySerializer(many=True), **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         return Response([_passkey(d) for d in passkeys.passkeys_of(user=user_of(request))])
 
 
-class PasskeyAddBeginView(APIView):
+class PasskeyAddBeginView(ApiView):
     @extend_schema(
         tags=["passkeys"],
         request=None,
@@ -235,7 +234,7 @@ class PasskeyAddBeginView(APIView):
         return Response({"ceremony_id": c.id, "options": c.options})
 
 
-class PasskeyAddCompleteView(APIView):
+class PasskeyAddCompleteView(ApiView):
     @extend_schema(
         tags=["passkeys"],
         request=RegisterCompleteSerializer,
@@ -257,7 +256,7 @@ class PasskeyAddCompleteView(APIView):
         return Response(_passkey(device), status=status.HTTP_201_CREATED)
 
 
-class PasskeyDeleteView(APIView):
+class PasskeyDeleteView(ApiView):
     @extend_schema(
         tags=["passkeys"],
         responses={204: None, 404: ERR, 409: ERR, **AUTH_ERRORS},
@@ -273,7 +272,7 @@ class PasskeyDeleteView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StepUpBeginView(APIView):
+class StepUpBeginView(ApiView):
     @extend_schema(
         tags=["step-up"],
         request=StepUpBeginSerializer,
@@ -292,7 +291,7 @@ class StepUpBeginView(APIView):
         return Response({"ceremony_id": c.id, "options": c.options})
 
 
-class StepUpCompleteView(APIView):
+class StepUpCompleteView(ApiView):
     @extend_schema(
         tags=["step-up"],
         request=CredentialCompleteSerializer,
@@ -321,7 +320,7 @@ class StepUpCompleteView(APIView):
         )
 
 
-class WsTicketView(APIView):
+class WsTicketView(ApiView):
     @extend_schema(
         tags=["realtime"],
         request=None,

@@ -6,9 +6,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.api.serializers import ErrorSerializer
 from apps.api.services import OverrideAnswer, OverrideRefused
@@ -20,6 +22,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=r"^[A-Za-z0-9_.:\-]{8,100}$",
     description="8-100 chars of [A-Za-z0-9_.:-], unique per intended action: the same key again "
     "replays the first answer (header Idempotent-Replayed: true) and never acts twice.",
 )
@@ -48,7 +51,8 @@ def refused_response(exc: OverrideRefused) -> Response:
 
 
 def parse_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
-    s = serializer_class(data=request.query_params)
+    # A plain dict: an empty value (``?since=``) is validated, not silently dropped as absent.
+    s = serializer_class(data=request.query_params.dict())
     s.is_valid(raise_exception=True)
     return dict(s.validated_data)
 
@@ -69,3 +73,27 @@ def idempotency_key(request: Request) -> str:
 
 
 __all__ = ["status"]
+
+
+class StrictQueryMixin:
+    """Refuse query parameters a view does not take (400), after authentication: what the
+    OpenAPI document does not list is an error, not silently ignored."""
+
+    query_serializer: type[serializers.Serializer] | None = None  # type: ignore[type-arg]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        allowed = set(self.query_serializer().fields) if self.query_serializer else set()
+        if isinstance(self, generics.ListAPIView):
+            allowed |= {"cursor", "limit"}
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError({name: ["unknown query parameter"] for name in unknown[:10]})
+
+
+class ApiView(StrictQueryMixin, APIView):
+    pass
+
+
+class ApiListView(StrictQueryMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    pass

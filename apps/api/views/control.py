@@ -8,7 +8,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.api import services
 from apps.api.auth.passkeys import StepUpAction
@@ -28,6 +27,7 @@ from apps.api.views.common import (
     IDEMPOTENCY_HEADER,
     OVERRIDE_ERRORS,
     STEP_UP_HEADER,
+    ApiView,
     error,
     idempotency_key,
     override_response,
@@ -39,7 +39,7 @@ from apps.api.views.common import (
 TICKER_PATTERN = r"[A-Za-z][A-Za-z0-9.\-]{0,11}"
 
 
-class ControlView(APIView):
+class ControlView(ApiView):
     @extend_schema(
         tags=["control"],
         responses={200: ControlStateSerializer, **AUTH_ERRORS},
@@ -65,7 +65,7 @@ def _override_doc(summary: str, request: Any, response: Any) -> Any:
     )
 
 
-class PauseView(APIView):
+class PauseView(ApiView):
     @_override_doc(
         "Pause trading (nothing new is placed)", ReasonSerializer, ControlResultSerializer
     )
@@ -86,7 +86,7 @@ class PauseView(APIView):
             return refused_response(exc)
 
 
-class ResumeView(APIView):
+class ResumeView(ApiView):
     @_override_doc("Resume trading after a pause", None, ControlResultSerializer)
     def post(self, request: Request) -> Response:
         try:
@@ -104,7 +104,7 @@ class ResumeView(APIView):
             return refused_response(exc)
 
 
-class KillSwitchView(APIView):
+class KillSwitchView(ApiView):
     @_override_doc(
         "Kill switch: pause and cancel every open order at the broker",
         ReasonSerializer,
@@ -127,7 +127,7 @@ class KillSwitchView(APIView):
             return refused_response(exc)
 
 
-class ForceCloseView(APIView):
+class ForceCloseView(ApiView):
     @extend_schema(
         tags=["control"],
         summary="Force-close a position: one market order for its whole size",
@@ -156,7 +156,7 @@ class ForceCloseView(APIView):
             return refused_response(exc)
 
 
-class LearningFreezeView(APIView):
+class LearningFreezeView(ApiView):
     @extend_schema(
         tags=["strategies"],
         summary="Freeze or unfreeze learning (weights stay put while frozen)",
@@ -183,7 +183,7 @@ class LearningFreezeView(APIView):
             return refused_response(exc)
 
 
-class WeightsResetView(APIView):
+class WeightsResetView(ApiView):
     @extend_schema(
         tags=["strategies"],
         summary="Reset weights (all to their initial weights, or one strategy to a value)",

@@ -6,10 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.api import selectors, services
 from apps.api.pagination import ByCreated, ByFetched, ByMetricTime, ByTime
@@ -33,7 +32,7 @@ from apps.api.serializers import (
     TradeSerializer,
     WeightHistorySerializer,
 )
-from apps.api.views.common import AUTH_ERRORS, ERR, error, parse_query
+from apps.api.views.common import AUTH_ERRORS, ERR, ApiListView, ApiView, error, parse_query
 from apps.backtests.models import BacktestRun
 from apps.execution.models import Trade
 from apps.learning.models import LearningAdjustment, StrategyMetric
@@ -45,7 +44,7 @@ TICKER = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=Fals
 # --- portfolio ----------------------------------------------------------------------------------
 
 
-class PortfolioView(APIView):
+class PortfolioView(ApiView):
     @extend_schema(tags=["portfolio"], responses={200: PortfolioSummarySerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         return Response(PortfolioSummarySerializer(selectors.portfolio_summary()).data)
@@ -57,7 +56,9 @@ class EquityQuery(serializers.Serializer):  # type: ignore[type-arg]
     points = serializers.IntegerField(required=False, min_value=2, max_value=5000, default=1000)
 
 
-class EquityView(APIView):
+class EquityView(ApiView):
+    query_serializer = EquityQuery
+
     @extend_schema(
         tags=["portfolio"],
         parameters=[EquityQuery],
@@ -73,7 +74,7 @@ class EquityView(APIView):
         return Response(EquityPointSerializer(rows, many=True).data)
 
 
-class PositionsView(APIView):
+class PositionsView(ApiView):
     @extend_schema(
         tags=["portfolio"], responses={200: PositionSerializer(many=True), **AUTH_ERRORS}
     )
@@ -94,7 +95,8 @@ class TradeQuery(serializers.Serializer):  # type: ignore[type-arg]
     profitable = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class TradeListView(generics.ListAPIView):  # type: ignore[type-arg]
+class TradeListView(ApiListView):
+    query_serializer = TradeQuery
     serializer_class = TradeSerializer
     pagination_class = ByTime
 
@@ -111,7 +113,7 @@ class TradeListView(generics.ListAPIView):  # type: ignore[type-arg]
         return super().get(request, *args, **kwargs)
 
 
-class TradeDetailView(APIView):
+class TradeDetailView(ApiView):
     @extend_schema(
         tags=["trades"],
         responses={200: TradeDetailSerializer, 404: ERR, **AUTH_ERRORS},
@@ -140,7 +142,7 @@ class TradeDetailView(APIView):
 # --- strategies ---------------------------------------------------------------------------------
 
 
-class StrategiesView(APIView):
+class StrategiesView(ApiView):
     @extend_schema(
         tags=["strategies"],
         responses={200: StrategyListSerializer, **AUTH_ERRORS},
@@ -162,7 +164,8 @@ class StrategyQuery(serializers.Serializer):  # type: ignore[type-arg]
     since = serializers.DateTimeField(required=False)
 
 
-class StrategyMetricsView(generics.ListAPIView):  # type: ignore[type-arg]
+class StrategyMetricsView(ApiListView):
+    query_serializer = StrategyQuery
     serializer_class = StrategyMetricSerializer
     pagination_class = ByMetricTime
 
@@ -183,7 +186,8 @@ class StrategyNameQuery(serializers.Serializer):  # type: ignore[type-arg]
     strategy = serializers.CharField(required=False, max_length=50)
 
 
-class WeightHistoryView(generics.ListAPIView):  # type: ignore[type-arg]
+class WeightHistoryView(ApiListView):
+    query_serializer = StrategyNameQuery
     serializer_class = WeightHistorySerializer
     pagination_class = ByTime
 
@@ -200,7 +204,8 @@ class WeightHistoryView(generics.ListAPIView):  # type: ignore[type-arg]
         return super().get(request, *args, **kwargs)
 
 
-class AdjustmentsView(generics.ListAPIView):  # type: ignore[type-arg]
+class AdjustmentsView(ApiListView):
+    query_serializer = StrategyNameQuery
     serializer_class = AdjustmentSerializer
     pagination_class = ByTime
 
@@ -228,7 +233,8 @@ class ArticleQuery(serializers.Serializer):  # type: ignore[type-arg]
     until = serializers.DateTimeField(required=False)
 
 
-class ArticleListView(generics.ListAPIView):  # type: ignore[type-arg]
+class ArticleListView(ApiListView):
+    query_serializer = ArticleQuery
     serializer_class = ArticleSerializer
     pagination_class = ByFetched
 
@@ -250,7 +256,9 @@ class SentimentQuery(serializers.Serializer):  # type: ignore[type-arg]
     until = serializers.DateField(required=False)
 
 
-class SentimentSeriesView(APIView):
+class SentimentSeriesView(ApiView):
+    query_serializer = SentimentQuery
+
     @extend_schema(
         tags=["news"],
         parameters=[SentimentQuery],
@@ -268,7 +276,7 @@ class SentimentSeriesView(APIView):
 # --- backtests ----------------------------------------------------------------------------------
 
 
-class BacktestListView(generics.ListAPIView):  # type: ignore[type-arg]
+class BacktestListView(ApiListView):
     serializer_class = BacktestRunSerializer
     pagination_class = ByCreated
 
@@ -291,8 +299,6 @@ class BacktestListView(generics.ListAPIView):  # type: ignore[type-arg]
         s = BacktestCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         config = s.validated_data["config"]
-        if not isinstance(config, dict):
-            return error(400, "invalid", "config must be an object")
         try:
             run = services.backtest_create(
                 config=config,
@@ -304,7 +310,7 @@ class BacktestListView(generics.ListAPIView):  # type: ignore[type-arg]
         return Response(BacktestRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
-class BacktestDetailView(APIView):
+class BacktestDetailView(ApiView):
     @extend_schema(
         tags=["backtests"], responses={200: BacktestDetailSerializer, 404: ERR, **AUTH_ERRORS}
     )
@@ -321,7 +327,9 @@ class CompareQuery(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class BacktestCompareView(APIView):
+class BacktestCompareView(ApiView):
+    query_serializer = CompareQuery
+
     @extend_schema(
         tags=["backtests"],
         parameters=[CompareQuery],
@@ -342,7 +350,9 @@ class EventsQuery(serializers.Serializer):  # type: ignore[type-arg]
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=500)
 
 
-class EventsView(APIView):
+class EventsView(ApiView):
+    query_serializer = EventsQuery
+
     @extend_schema(
         tags=["realtime"],
         parameters=[EventsQuery],

@@ -14,7 +14,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a passkey sign-in (discoverable credential, user verification required) */
+        /**
+         * Start a passkey sign-in (discoverable credential, user verification required)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["auth_login_begin_create"];
         delete?: never;
         options?: never;
@@ -31,7 +35,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finish the sign-in: access token in the body, refresh token in the cookie */
+        /**
+         * Finish the sign-in: access token in the body, refresh token in the cookie
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["auth_login_complete_create"];
         delete?: never;
         options?: never;
@@ -68,7 +76,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: revoke this sign-in's tokens and close its sockets */
+        /**
+         * Sign out: revoke this sign-in's tokens and close its sockets
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["auth_refresh_sign_out_create"];
         delete?: never;
         options?: never;
@@ -85,7 +97,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start registering the first passkey from a one-time registration link */
+        /**
+         * Start registering the first passkey from a one-time registration link
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["auth_register_begin_create"];
         delete?: never;
         options?: never;
@@ -120,9 +136,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["backtests_list"];
         put?: never;
-        /** Queue a backtest run (on the backtest queue) */
+        /**
+         * Queue a backtest run (on the backtest queue)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["backtests_create"];
         delete?: never;
         options?: never;
@@ -137,6 +161,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["backtests_retrieve"];
         put?: never;
         post?: never;
@@ -153,7 +181,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Equity curves of N runs aligned on time */
+        /**
+         * Equity curves of N runs aligned on time
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["backtests_compare_retrieve"];
         put?: never;
         post?: never;
@@ -170,7 +202,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Trading state: active, paused (kill switch) or halted with the reason */
+        /**
+         * Trading state: active, paused (kill switch) or halted with the reason
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["control_retrieve"];
         put?: never;
         post?: never;
@@ -189,7 +225,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Kill switch: pause and cancel every open order at the broker */
+        /**
+         * Kill switch: pause and cancel every open order at the broker
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["control_kill_switch_create"];
         delete?: never;
         options?: never;
@@ -206,7 +246,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pause trading (nothing new is placed) */
+        /**
+         * Pause trading (nothing new is placed)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["control_pause_create"];
         delete?: never;
         options?: never;
@@ -223,7 +267,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Force-close a position: one market order for its whole size */
+        /**
+         * Force-close a position: one market order for its whole size
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["control_positions_close_create"];
         delete?: never;
         options?: never;
@@ -240,7 +288,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume trading after a pause */
+        /**
+         * Resume trading after a pause
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["control_resume_create"];
         delete?: never;
         options?: never;
@@ -255,7 +307,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Events after ?since= (catch-up after a reconnect) */
+        /**
+         * Events after ?since= (catch-up after a reconnect)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["events_retrieve"];
         put?: never;
         post?: never;
@@ -272,6 +328,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["me_retrieve"];
         put?: never;
         post?: never;
@@ -288,6 +348,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["news_articles_list"];
         put?: never;
         post?: never;
@@ -304,7 +368,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Daily sentiment next to closes, with the correlation computed server-side */
+        /**
+         * Daily sentiment next to closes, with the correlation computed server-side
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["news_sentiment_retrieve"];
         put?: never;
         post?: never;
@@ -321,6 +389,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["passkeys_list"];
         put?: never;
         post?: never;
@@ -340,7 +412,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a passkey (not the last one) */
+        /**
+         * Remove a passkey (not the last one)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         delete: operations["passkeys_destroy"];
         options?: never;
         head?: never;
@@ -356,7 +432,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start adding another passkey */
+        /**
+         * Start adding another passkey
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["passkeys_begin_create"];
         delete?: never;
         options?: never;
@@ -373,6 +453,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["passkeys_complete_create"];
         delete?: never;
         options?: never;
@@ -387,6 +471,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["portfolio_retrieve"];
         put?: never;
         post?: never;
@@ -403,7 +491,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Equity curve from portfolio snapshots, oldest first, thinned to ?points */
+        /**
+         * Equity curve from portfolio snapshots, oldest first, thinned to ?points
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["portfolio_equity_list"];
         put?: never;
         post?: never;
@@ -420,6 +512,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["portfolio_positions_list"];
         put?: never;
         post?: never;
@@ -438,7 +534,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a step-up: a fresh user-verified assertion bound to one action */
+        /**
+         * Start a step-up: a fresh user-verified assertion bound to one action
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["step_up_begin_create"];
         delete?: never;
         options?: never;
@@ -455,7 +555,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finish the step-up: a single-use token for the action, valid 2 minutes */
+        /**
+         * Finish the step-up: a single-use token for the action, valid 2 minutes
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["step_up_complete_create"];
         delete?: never;
         options?: never;
@@ -470,7 +574,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Strategies: current weights, latest metrics, learning state */
+        /**
+         * Strategies: current weights, latest metrics, learning state
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["strategies_retrieve"];
         put?: never;
         post?: never;
@@ -487,7 +595,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The learning-adjustment log: reasons and rewards */
+        /**
+         * The learning-adjustment log: reasons and rewards
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["strategies_adjustments_list"];
         put?: never;
         post?: never;
@@ -506,7 +618,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Freeze or unfreeze learning (weights stay put while frozen) */
+        /**
+         * Freeze or unfreeze learning (weights stay put while frozen)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["strategies_learning_freeze_create"];
         delete?: never;
         options?: never;
@@ -521,6 +637,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["strategies_metrics_list"];
         put?: never;
         post?: never;
@@ -537,6 +657,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["strategies_weights_history_list"];
         put?: never;
         post?: never;
@@ -555,7 +679,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reset weights (all to their initial weights, or one strategy to a value) */
+        /**
+         * Reset weights (all to their initial weights, or one strategy to a value)
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["strategies_weights_reset_create"];
         delete?: never;
         options?: never;
@@ -570,6 +698,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["trades_list"];
         put?: never;
         post?: never;
@@ -586,7 +718,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Why did we trade: signal, strategy scores and weights, articles, orders, outcome */
+        /**
+         * Why did we trade: signal, strategy scores and weights, articles, orders, outcome
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         get: operations["trades_retrieve"];
         put?: never;
         post?: never;
@@ -605,7 +741,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A single-use WebSocket ticket (30 s) for /ws/?ticket=… */
+        /**
+         * A single-use WebSocket ticket (30 s) for /ws/?ticket=…
+         * @description Refuse query parameters a view does not take (400), after authentication: what the
+         *     OpenAPI document does not list is an error, not silently ignored.
+         */
         post: operations["ws_ticket_create"];
         delete?: never;
         options?: never;
@@ -671,9 +811,65 @@ export interface components {
             ticker: string;
             tier?: number;
         };
+        /** @description A ``BacktestConfig`` (backtesting/config.py); costs in their CLI form (``bps:20``). */
+        BacktestConfigRequest: {
+            /** @default false */
+            allow_short: boolean;
+            /** @default none */
+            commission: string;
+            /** Format: date-time */
+            end?: string | null;
+            /** @default opposite */
+            exit_rule: components["schemas"]["ExitRuleEnum"];
+            /**
+             * Format: double
+             * @default 100000
+             */
+            initial_capital: number;
+            /** @default false */
+            learning: boolean;
+            /**
+             * Format: double
+             * @default 0.15
+             */
+            long_threshold: number;
+            /**
+             * Format: double
+             * @default 0.3
+             */
+            min_coverage: number;
+            /**
+             * Format: double
+             * @default 60
+             */
+            news_latency_s: number;
+            /**
+             * Format: double
+             * @default 0.15
+             */
+            short_threshold: number;
+            /** @default risk */
+            sizing: components["schemas"]["SizingEnum"];
+            /**
+             * Format: double
+             * @default 0.1
+             */
+            sizing_value: number;
+            /** @default none */
+            slippage: string;
+            /** Format: date-time */
+            start?: string | null;
+            /** Format: double */
+            stop_loss_pct?: number | null;
+            strategies: components["schemas"]["StrategySpecRequest"][];
+            symbols: string[];
+            /** @default 1Day */
+            timeframe: components["schemas"]["TimeframeEnum"];
+            /** @default true */
+            whole_shares: boolean;
+        };
         BacktestCreateRequest: {
-            /** @description a BacktestConfig (backtesting/config.py) as JSON */
-            config: unknown;
+            config: components["schemas"]["BacktestConfigRequest"];
             /** @default  */
             name: string;
             /** @description TRAIN:TEST[:STEP] bars */
@@ -786,8 +982,10 @@ export interface components {
         };
         CredentialCompleteRequest: {
             ceremony_id: string;
-            /** @description the JSON from startRegistration/startAuthentication */
-            credential: unknown;
+            /** @description the JSON object from startRegistration/startAuthentication */
+            credential: {
+                [key: string]: unknown;
+            };
         };
         EquityPoint: {
             /** Format: decimal */
@@ -806,9 +1004,14 @@ export interface components {
             /** Format: decimal */
             value: string;
         };
+        /** @description Every error of the API: a message, a stable code, and per-field messages when invalid. */
         Error: {
-            code?: string;
+            code: string;
             detail: string;
+            /** @description field -> messages (code=invalid) */
+            errors?: {
+                [key: string]: unknown;
+            };
         };
         Event: {
             at: string;
@@ -817,6 +1020,12 @@ export interface components {
             id: string;
             type: components["schemas"]["TypeEnum"];
         };
+        /**
+         * @description * `opposite` - opposite
+         *     * `flat` - flat
+         * @enum {string}
+         */
+        ExitRuleEnum: "opposite" | "flat";
         ForceCloseResult: {
             order: components["schemas"]["OrderRef"];
         };
@@ -829,6 +1038,13 @@ export interface components {
             frozen: boolean;
             reason: string;
         };
+        /**
+         * @description * `mean_reversion` - mean_reversion
+         *     * `momentum` - momentum
+         *     * `news_driven` - news_driven
+         * @enum {string}
+         */
+        NameEnum: "mean_reversion" | "momentum" | "news_driven";
         OrderRef: {
             client_order_id: string;
             id: number;
@@ -940,6 +1156,10 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["WeightHistory"][];
         };
+        ParamRequest: {
+            name: string;
+            value: number | boolean | string;
+        };
         Passkey: {
             backup_eligible: boolean;
             /** Format: date-time */
@@ -1020,8 +1240,10 @@ export interface components {
         };
         RegisterCompleteRequest: {
             ceremony_id: string;
-            /** @description the JSON from startRegistration/startAuthentication */
-            credential: unknown;
+            /** @description the JSON object from startRegistration/startAuthentication */
+            credential: {
+                [key: string]: unknown;
+            };
             /** @default  */
             name: string;
         };
@@ -1072,6 +1294,14 @@ export interface components {
             strength: number;
             ticker: string;
         };
+        /**
+         * @description * `cash_fraction` - cash_fraction
+         *     * `equity_fraction` - equity_fraction
+         *     * `fixed_shares` - fixed_shares
+         *     * `risk` - risk
+         * @enum {string}
+         */
+        SizingEnum: "cash_fraction" | "equity_fraction" | "fixed_shares" | "risk";
         StepUpBeginRequest: {
             action: components["schemas"]["ActionEnum"];
             /**
@@ -1128,6 +1358,25 @@ export interface components {
             /** Format: double */
             win_rate: number;
         };
+        StrategySpecRequest: {
+            name: components["schemas"]["NameEnum"];
+            /** @description the strategy's config; its defaults for what is not given */
+            params?: components["schemas"]["ParamRequest"][];
+            /**
+             * Format: double
+             * @description starting weight (all strategies equal when none is given)
+             */
+            weight?: number | null;
+        };
+        /**
+         * @description * `1Min` - 1Min
+         *     * `5Min` - 5Min
+         *     * `15Min` - 15Min
+         *     * `1Hour` - 1Hour
+         *     * `1Day` - 1Day
+         * @enum {string}
+         */
+        TimeframeEnum: "1Min" | "5Min" | "15Min" | "1Hour" | "1Day";
         Trade: {
             broker?: string;
             client_order_id: string;
@@ -1276,6 +1525,7 @@ export type SchemaActionEnum = components['schemas']['ActionEnum'];
 export type SchemaAdjustment = components['schemas']['Adjustment'];
 export type SchemaArticle = components['schemas']['Article'];
 export type SchemaArticleSentiment = components['schemas']['ArticleSentiment'];
+export type SchemaBacktestConfigRequest = components['schemas']['BacktestConfigRequest'];
 export type SchemaBacktestCreateRequest = components['schemas']['BacktestCreateRequest'];
 export type SchemaBacktestDetail = components['schemas']['BacktestDetail'];
 export type SchemaBacktestRun = components['schemas']['BacktestRun'];
@@ -1292,9 +1542,11 @@ export type SchemaCredentialCompleteRequest = components['schemas']['CredentialC
 export type SchemaEquityPoint = components['schemas']['EquityPoint'];
 export type SchemaError = components['schemas']['Error'];
 export type SchemaEvent = components['schemas']['Event'];
+export type SchemaExitRuleEnum = components['schemas']['ExitRuleEnum'];
 export type SchemaForceCloseResult = components['schemas']['ForceCloseResult'];
 export type SchemaFreezeRequest = components['schemas']['FreezeRequest'];
 export type SchemaFreezeResult = components['schemas']['FreezeResult'];
+export type SchemaNameEnum = components['schemas']['NameEnum'];
 export type SchemaOrderRef = components['schemas']['OrderRef'];
 export type SchemaOrderTypeEnum = components['schemas']['OrderTypeEnum'];
 export type SchemaOutcome = components['schemas']['Outcome'];
@@ -1304,6 +1556,7 @@ export type SchemaPaginatedBacktestRunList = components['schemas']['PaginatedBac
 export type SchemaPaginatedStrategyMetricList = components['schemas']['PaginatedStrategyMetricList'];
 export type SchemaPaginatedTradeList = components['schemas']['PaginatedTradeList'];
 export type SchemaPaginatedWeightHistoryList = components['schemas']['PaginatedWeightHistoryList'];
+export type SchemaParamRequest = components['schemas']['ParamRequest'];
 export type SchemaPasskey = components['schemas']['Passkey'];
 export type SchemaPortfolioSummary = components['schemas']['PortfolioSummary'];
 export type SchemaPosition = components['schemas']['Position'];
@@ -1316,11 +1569,14 @@ export type SchemaSentimentSeries = components['schemas']['SentimentSeries'];
 export type SchemaSession = components['schemas']['Session'];
 export type SchemaSideEnum = components['schemas']['SideEnum'];
 export type SchemaSignal = components['schemas']['Signal'];
+export type SchemaSizingEnum = components['schemas']['SizingEnum'];
 export type SchemaStepUpBeginRequest = components['schemas']['StepUpBeginRequest'];
 export type SchemaStepUpGrant = components['schemas']['StepUpGrant'];
 export type SchemaStrategy = components['schemas']['Strategy'];
 export type SchemaStrategyList = components['schemas']['StrategyList'];
 export type SchemaStrategyMetric = components['schemas']['StrategyMetric'];
+export type SchemaStrategySpecRequest = components['schemas']['StrategySpecRequest'];
+export type SchemaTimeframeEnum = components['schemas']['TimeframeEnum'];
 export type SchemaTrade = components['schemas']['Trade'];
 export type SchemaTradeDetail = components['schemas']['TradeDetail'];
 export type SchemaTradeStatusEnum = components['schemas']['TradeStatusEnum'];
@@ -1384,6 +1640,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1530,6 +1795,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     backtests_list: {
@@ -1554,6 +1828,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedBacktestRunList"];
                 };
             };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1563,6 +1846,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1636,6 +1928,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BacktestDetail"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             401: {
@@ -2175,6 +2476,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     news_sentiment_retrieve: {
@@ -2216,6 +2526,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2277,6 +2596,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             401: {
                 headers: {
@@ -2385,6 +2713,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2603,6 +2940,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     strategies_retrieve: {
@@ -2680,6 +3026,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2813,6 +3168,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     strategies_weights_history_list: {
@@ -2855,6 +3219,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3006,6 +3379,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     trades_retrieve: {
@@ -3025,6 +3407,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TradeDetail"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             401: {
