@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from apps.execution.costs import NoSlippage
 from apps.execution.ledger import book_amount, roi, round_trip_pnl
 from apps.execution.matching import stop_fill
@@ -145,6 +147,13 @@ class Engine:
             RiskConfig(**dict(config.risk_params)) if config.sizing is SizingKind.RISK else None
         )
         self.marks = RiskMarks()
+        # every close of any symbol, where live decides (and steps the loss limits)
+        self._closes = (
+            np.unique(np.concatenate([b.time for b in self.books]))
+            if self.risk is not None and self.books
+            else np.empty(0, dtype=np.int64)
+        )
+        self._marked = 0  # closes stepped so far
         self.declined: dict[str, int] = {}  # entries the risk manager (or cash) turned down
         if self.learner is not None:
             self.state.weights = self.learner.float_weights()
@@ -232,9 +241,8 @@ class Engine:
         """Ask the live risk manager at the decision bar; False when it declines the entry."""
         assert self.risk is not None
         holdings, equity = portfolio_at_close(self.books, self.state.cash, int(book.time[bar]))
-        # the live loss-limit policy: daily loss and drawdown, HALTED until reset
-        today = from_ns(int(book.time[bar])).date()
-        self.marks, _ = risk_marks_step(self.marks, equity=equity, today=today, config=self.risk)
+        # the live loss-limit policy (stepped at every close by the loop, as live steps it at
+        # every signal): daily loss and drawdown, HALTED until reset
         halted = self.marks.state is not TradingState.ACTIVE
         f = book.frame
         qty, stop, trail, reason = risk_entry(
@@ -363,6 +371,20 @@ class Engine:
         else:
             self._plan(book, bar)
 
+    def _marks_upto(self, t: int, *, inclusive: bool) -> None:
+        """Step the loss-limit marks over every close before ``t`` (and at it, when
+        ``inclusive``) with the portfolio as it stood then: positions and cash change only at
+        events, and this runs before each one, so live's per-decision marks are reproduced."""
+        assert self.risk is not None
+        end = int(self._closes.searchsorted(t, side="right" if inclusive else "left"))
+        for k in range(self._marked, end):
+            tk = int(self._closes[k])
+            _, equity = portfolio_at_close(self.books, self.state.cash, tk)
+            self.marks, _ = risk_marks_step(
+                self.marks, equity=equity, today=from_ns(tk).date(), config=self.risk
+            )
+        self._marked = max(self._marked, end)
+
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> BacktestResult:
@@ -370,6 +392,8 @@ class Engine:
         for book in self.books:
             start = 0 if trade_from is None else book.first_bar_after(trade_from, inclusive=True)
             self._plan(book, start)
+        if trade_from is not None:
+            self._marked = int(self._closes.searchsorted(trade_from, side="left"))
         t_first = min((int(b.time[0]) for b in self.books), default=0)
         if trade_from is not None:
             t_first = max(t_first, trade_from)
@@ -386,6 +410,8 @@ class Engine:
             if seq != book.seq:
                 continue  # superseded by a re-plan
             self.now = (t, phase)
+            if self.risk is not None:
+                self._marks_upto(t, inclusive=phase == SIGNAL)
             handlers[phase](book, bar)
             if self.progress is not None and t >= next_report:
                 self.progress((t - t_first) / span)

@@ -179,6 +179,32 @@ def test_risk_manager_limits_hold(walk3):
         assert t["size"] * t["entry_price"] <= 0.1 * 1.03 * result.equity.max()
 
 
+def test_a_drawdown_halts_until_reset_even_after_equity_recovers():
+    """The live HALT policy: a drawdown past the limit at any close halts entries, and they stay
+    halted when equity recovers (the backtester used to resume, and saw only its own decisions)."""
+    scores = [NAN, 0, 1, 0, 0, 0, 0, 0, -1, 0, 0, 1, 0, 0]
+    closes = [100, 100, 100, 100, 80, 85, 95, 100, 100, 100, 100, 100, 100, 100]
+    frame = daily_frame("AAA", closes, closes=closes)
+    risk = {
+        "stop_mode": "fixed",
+        "stop_pct": 0.5,  # far away: the dip does not stop the position out
+        "risk_per_trade": 1.0,
+        "max_position_pct": 1.0,
+        "max_exposure_pct": 1.0,
+        "max_drawdown_pct": 0.10,
+        "daily_loss_limit_pct": 0.5,
+    }
+    result = backtest_run(
+        cfg(sizing=SizingKind.RISK, risk_params=risk),
+        {"AAA": frame},
+        strategies={"scripted": scripted(AAA=scores)},
+    )
+    (trade,) = result.trades  # the second entry signal (bar 11) is refused
+    assert (trade["entry_bar"], trade["exit_bar"]) == (3, 9)
+    assert float(result.equity.min()) < 0.9 * 10_000  # the drawdown past the 10 % limit
+    assert result.extras["declined_entries"] == {"trading halted: entries blocked": 1}
+
+
 def test_learning_moves_weight_to_the_edge_within_guardrails(walk3):
     c = cfg(
         ("oracle", "noise"),
