@@ -39,12 +39,13 @@ stop: install
 faults: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m faults $(FAULTS_ARGS)
 
-## test: ruff, mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
+## test: ruff, import-linter (layers, no cycles), mypy, migrations check, compose validation, pytest (real PostgreSQL and Redis)
 test: install lint migrations-check compose-check pytest frontend-test
 
 lint: install frontend-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(VENV)/bin/mypy .
 	$(MAKE) --no-print-directory schema-check
 

@@ -51,6 +51,7 @@ from backtesting.stages import (
     contributions_at,
     risk_entry,
     shares_compute,
+    strategies_build,
 )
 
 log = logging.getLogger(__name__)
@@ -440,7 +441,6 @@ def backtest_run(
     progress: ProgressFn | None = None,
 ) -> BacktestResult:
     """Run one backtest over ``frames`` (one per symbol, already point-in-time) in memory."""
-    from backtesting.stages import strategies_build
 
     strats = strategies if strategies is not None else strategies_build(config.strategies)
     return Engine(config, frames, strats, progress).run()

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from apps.market.selectors import bars_frame
+from apps.news.models import Article, ArticleSentiment
 from apps.news.visibility import news_stamp
+from apps.sentiment.pipeline import articles_score
+from apps.sentiment.selectors import scorer_get
+from apps.sentiment.services import article_raw
 from apps.strategies.base import MarketFrame
 from backtesting.config import BacktestConfig
 from backtesting.data import sentiment_build, to_ns
@@ -54,8 +59,6 @@ def _stored_sentiment(
     """Stored scores of ``symbol``, each stamped as the live selector stamps it
     (:func:`apps.news.visibility.news_stamp`). As live, every model's score of an article counts
     (each weighted by its own confidence downstream)."""
-    from apps.news.models import ArticleSentiment
-
     qs = ArticleSentiment.objects.filter(ticker=symbol).annotate(
         stamp=Coalesce(F("article__published_at"), F("article__fetched_at"))
     )
@@ -75,8 +78,6 @@ def _stored_sentiment(
 
 
 def _unscored_articles(symbol: str, end: datetime | None, scored: set[int]) -> list[Article]:
-    from apps.news.models import Article
-
     qs = Article.objects.filter(tickers__contains=[symbol]).select_related("source")
     if end is not None:
         qs = qs.filter(Q(published_at__lte=end) | Q(published_at__isnull=True, fetched_at__lte=end))
@@ -87,8 +88,6 @@ def frames_load(
     config: BacktestConfig, *, score_missing: bool = True
 ) -> tuple[dict[str, MarketFrame], LoadReport]:
     """Every symbol's bars in ``[start, end]`` with its point-in-time news sentiment attached."""
-    from apps.market.selectors import bars_frame
-
     report = LoadReport()
     frames: dict[str, MarketFrame] = {}
     choice = None
@@ -108,13 +107,9 @@ def frames_load(
             missing = _unscored_articles(symbol, config.end, scored)
             if missing:
                 if choice is None:
-                    from apps.sentiment.selectors import scorer_get
-
                     choice = scorer_get()
                     report.scorer = choice.scorer.model_used
                 # the sentiment stage's own scoring (the text it reads, tier 1 only), in memory
-                from apps.sentiment.pipeline import articles_score
-                from apps.sentiment.services import article_raw
 
                 scored_now = articles_score(
                     [article_raw(a) for a in missing], scorer=choice.scorer, tier2=None

@@ -62,10 +62,10 @@ def summary_table(result: BacktestResult) -> str:
 
 def chart_write(result: BacktestResult, path: Path) -> Path:
     """PNG with the equity curve (top) and the strategy weights over time (bottom)."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - heavy; the Agg backend is chosen before pyplot loads
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - heavy; the Agg backend is chosen before pyplot loads
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, height_ratios=[2, 1])

@@ -27,10 +27,12 @@ from apps.execution.risk import (
     order_intent,
 )
 from apps.learning.attribution import Contribution, attribution_compute
+from apps.learning.engine import LearningConfig, cycle_due, learning_step
 from apps.learning.numbers import q8
 from apps.learning.reward import AttributedOutcome
 from apps.strategies.base import FloatArray, Strategy
 from apps.strategies.ensemble import EnsembleConfig, ensemble_combine
+from apps.strategies.registry import strategy_build
 from backtesting.config import StrategySpec
 from backtesting.reference import SmaCross
 
@@ -42,8 +44,6 @@ LOCAL_STRATEGIES: dict[str, type[Strategy]] = {SmaCross.name: SmaCross}
 
 def strategies_build(specs: Sequence[StrategySpec]) -> dict[str, Strategy]:
     """Instantiate the configured strategies through the live registry (or the local reference)."""
-    from apps.strategies.registry import strategy_build
-
     out: dict[str, Strategy] = {}
     for spec in specs:
         local = LOCAL_STRATEGIES.get(spec.name)
@@ -139,8 +139,6 @@ class Learner:
     floats."""
 
     def __init__(self, *, weights: Mapping[str, float], params: Mapping[str, Any]) -> None:
-        from apps.learning.engine import LearningConfig
-
         defaults = LearningConfig().to_dict()
         merged = {
             k: {**defaults[k], **dict(params.get(k) or {})} for k in ("reward", "update", "cadence")
@@ -161,8 +159,6 @@ class Learner:
         self, *, roi: float, shares: Mapping[str, float], closed_at: datetime
     ) -> WeightRecord | None:
         """Record one closed trade; return the new weights when the update moved any."""
-        from apps.learning.engine import cycle_due, learning_step
-
         self.outcomes.append(AttributedOutcome(roi=roi, shares=dict(shares), closed_at=closed_at))
         for name, share in shares.items():
             if share != 0.0:

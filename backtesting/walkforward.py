@@ -22,7 +22,7 @@ import numpy as np
 
 from apps.strategies.base import MarketFrame, Strategy
 from backtesting.config import BacktestConfig
-from backtesting.data import frame_slice, from_ns
+from backtesting.data import frame_slice, from_ns, to_ns
 from backtesting.engine import backtest_run
 from backtesting.results import BacktestResult
 
@@ -72,8 +72,6 @@ def walk_forward(
 ) -> WalkForwardResult:
     times = np.unique(np.concatenate([f.time for f in frames.values() if len(f)]))
     if config.start is not None:
-        from backtesting.data import to_ns
-
         times = times[times >= to_ns(config.start)]
     step = wf.step_bars or wf.test_bars
     starts = list(range(0, max(len(times) - wf.train_bars - wf.test_bars + 1, 0), step))

@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.backtests.services import backtest_run_execute
 from apps.bus.queues import Queue
 
 
@@ -15,7 +16,5 @@ def backtest_execute(run_id: int) -> dict[str, Any]:
 
     Progress goes to ``BacktestRun.progress``; failures are recorded on the run, not retried
     (a backtest fails the same way twice)."""
-    from apps.backtests.services import backtest_run_execute
-
     run = backtest_run_execute(run_id=run_id)
     return {"run_id": run.pk, "status": run.status, "data_hash": run.data_hash}

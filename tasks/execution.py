@@ -11,6 +11,10 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from apps.bus.queues import Queue
+from apps.execution.services import context_live, orders_sync, trades_send_pending
+from apps.execution.services import reconcile as reconcile_service
+from apps.execution.services.orders import market_tick as tick
+from apps.market.selectors import market_now
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +24,6 @@ log = logging.getLogger(__name__)
 )
 def reconcile() -> dict[str, Any]:
     """Local orders/positions vs the broker's; HALT while they disagree (beat and start-up)."""
-    from apps.execution.services import context_live
-    from apps.execution.services import reconcile as reconcile_service
-
     report = reconcile_service(context_live())
     return {"mismatches": report.mismatches, "summary": report.summary()}
 
@@ -33,8 +34,6 @@ def reconcile() -> dict[str, Any]:
 def sync_orders() -> int:
     """Send claims a failed worker left unsent; poll the broker for every open order and apply
     what changed (the state machine's driver for brokers without a push stream)."""
-    from apps.execution.services import context_live, orders_sync, trades_send_pending
-
     ctx = context_live()
     trades_send_pending(ctx)
     return orders_sync(ctx)
@@ -47,9 +46,6 @@ def market_tick(symbols: list[str], at: str | None = None) -> int:
     """Feed the newest stored bar of each symbol to the simulated broker, then sync orders."""
     if settings.BROKER_KIND != "simulated":
         return 0
-    from apps.execution.services import context_live
-    from apps.execution.services.context import market_tick as tick
-    from apps.market.selectors import market_now
 
     when = datetime.fromisoformat(at) if at else market_now()
     return tick(ctx=context_live(), symbols=list(symbols), at=when)

@@ -9,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.bus.queues import Queue
+from apps.market.selectors import bars_missing, bars_symbols
+from apps.market.sources.alpaca import backfill
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,6 @@ def backfill_recent(
     if not (settings.ALPACA_API_KEY and settings.ALPACA_SECRET_KEY):
         log.info("market.backfill_recent skipped: ALPACA_API_KEY/ALPACA_SECRET_KEY not set")
         return {}
-    from apps.market.sources.alpaca import backfill
 
     end = datetime.now(UTC)
     return backfill(
@@ -35,8 +36,6 @@ def backfill_recent(
 @shared_task(name="market.check_gaps", queue=Queue.DEFAULT.value, ignore_result=True)
 def check_gaps(timeframe: str = "1Day", days: int = 30) -> dict[str, int]:
     """Count missing bars per symbol over the last ``days`` (sets tradebot_market_missing_bars)."""
-    from apps.market.selectors import bars_missing, bars_symbols
-
     end = datetime.now(UTC)
     out = {}
     for symbol in bars_symbols(timeframe=timeframe):

@@ -6,8 +6,11 @@ A stage adds its entries to ``SCHEDULE``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from apps.bus.queues import Queue
 
@@ -114,10 +117,6 @@ SCHEDULE: list[Entry] = [
 
 def seed() -> int:
     """Create or update the beat entries. Returns how many entries exist after seeding."""
-    import json
-
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     for e in SCHEDULE:
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=max(1, int(e.every_s)), period=IntervalSchedule.SECONDS

@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.bus.queues import Queue
+from apps.sentiment.selectors import scorer_get
+from apps.sentiment.services import article_rescore
 
 
 @shared_task(
@@ -12,14 +14,10 @@ from apps.bus.queues import Queue
 )
 def rescore(article_id: int) -> str:
     """Score a stored article again with the current scorer (e.g. after a better model arrived)."""
-    from apps.sentiment.services import article_rescore
-
     return article_rescore(article_id=article_id).model_used
 
 
 @shared_task(name="sentiment.warmup", queue=Queue.SENTIMENT.value, ignore_result=True)
 def warmup() -> str:
     """Load the tier-1 scorer now, so the first micro-batch does not wait for it."""
-    from apps.sentiment.selectors import scorer_get
-
     return scorer_get().scorer.model_used

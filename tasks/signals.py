@@ -9,21 +9,20 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.bus.queues import Queue
+from apps.market.selectors import market_now
+from apps.strategies.services import signal_generate, signals_scan
+from tasks.execution import market_tick
 
 log = logging.getLogger(__name__)
 
 
 def _when(at: str | None) -> datetime:
-    from apps.market.selectors import market_now
-
     return datetime.fromisoformat(at) if at else market_now()
 
 
 @shared_task(name="signals.generate", queue=Queue.SIGNALS.value, acks_late=True, ignore_result=True)
 def generate(ticker: str, at: str | None = None) -> int | None:
     """Decide for ``ticker`` at ``at`` (ISO time, default now); publishes to signals:generated."""
-    from apps.strategies.services import signal_generate
-
     outcome = signal_generate(ticker=ticker, at=_when(at))
     return None if outcome is None else outcome.signal.pk
 
@@ -38,9 +37,6 @@ def bars_arrived(symbols: list[str] | None = None, at: str | None = None) -> int
     bar before today's signals place new ones. Idempotent: the broker ignores bars it has applied
     and signals are unique per (ticker, decided_at).
     """
-    from apps.strategies.services import signal_generate
-    from tasks.execution import market_tick
-
     when = _when(at)
     names: list[str] = list(symbols or settings.TRADING_SYMBOLS)
     market_tick.apply_async(args=(names, when.isoformat()), queue=Queue.EXECUTION.value)
@@ -57,10 +53,6 @@ def scan() -> list[str]:
 
     The simulated broker sees the new bars first (its fills come before the new orders).
     """
-    from apps.market.selectors import market_now
-    from apps.strategies.services import signals_scan
-    from tasks.execution import market_tick
-
     now = market_now()  # the replay's clock when one drives the bot
     names: list[str] = list(settings.TRADING_SYMBOLS)
     market_tick.apply_async(args=(names, now.isoformat()), queue=Queue.EXECUTION.value)

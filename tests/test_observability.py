@@ -32,7 +32,7 @@ METRIC_MODULES = [
     "apps.market.metrics",
     "apps.strategies.metrics",
     "apps.execution.metrics",
-    "apps.execution.ratelimit",
+    "apps.core.ratelimit",
     "apps.learning.metrics",
     "apps.backtests.metrics",
 ]

@@ -6,6 +6,9 @@ import os
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
+from django.conf import settings
+
+from apps.bus.queues import task_queues
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradebot.settings.base")
 
@@ -16,17 +19,13 @@ app.autodiscover_tasks(["tasks"], related_name=None)  # type: ignore[arg-type]
 
 @app.on_after_finalize.connect
 def _routes(sender: Celery, **_: object) -> None:
-    from apps.bus.queues import task_queues
-
     sender.conf.task_queues = task_queues()
 
 
 @worker_init.connect
 def _worker_metrics(sender: object = None, **_: object) -> None:
     """Each worker serves its own Prometheus /metrics on METRICS_PORT (see README)."""
-    from django.conf import settings
-
-    from tradebot import liveness, telemetry
+    from tradebot import liveness, telemetry  # noqa: PLC0415 - celery.py loads with the settings; telemetry starts in workers
 
     telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))
     telemetry.serve_worker_metrics()
@@ -41,6 +40,6 @@ def _worker_metrics(sender: object = None, **_: object) -> None:
 
 @worker_process_init.connect
 def _child_telemetry(**_: object) -> None:
-    from tradebot import telemetry
+    from tradebot import telemetry  # noqa: PLC0415 - celery.py loads with the settings; telemetry starts in workers
 
     telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))

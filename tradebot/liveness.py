@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from celery.signals import task_postrun, task_prerun
+
 log = logging.getLogger(__name__)
 
 INTERVAL_S = 5.0
@@ -139,7 +141,6 @@ _current: Liveness | None = None
 def install(name: str, *, stuck_after_s: float, exit_after_s: float | None) -> Liveness:
     """Start the liveness thread of this worker and hook it to Celery's task signals."""
     global _current
-    from celery.signals import task_postrun, task_prerun
 
     live = Liveness(
         name,

@@ -2,7 +2,8 @@
 
 "Production" is DEBUG off with a database of its own (``DATABASE_URL``): the embedded default of
 ``make run`` on a laptop keeps its development key, anything else must bring real secrets. Called
-from ``apps.core``'s ``ready()``, so web, workers, beat and every command refuse to start.
+from the ``tradebot`` app's ``ready()`` (``tradebot/apps.py``), so web, workers, beat and every
+command refuse to start.
 """
 
 from __future__ import annotations

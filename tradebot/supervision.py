@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.conf import settings
+from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -62,8 +66,6 @@ def _socket_path(data_dir: Path) -> Path:
     # A unix socket path is limited to ~107 bytes; deep data folders fall back to /tmp.
     path = supervisor_dir(data_dir) / "supervisor.sock"
     if len(str(path)) > 100:
-        import hashlib
-
         digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]
         path = Path("/tmp") / f"tradebot-supervisor-{digest}.sock"  # noqa: S108 - 0700 below
     return path
@@ -192,7 +194,7 @@ def _describe_exit(payload: dict[str, str]) -> str:
 
 def listen(data_dir: Path) -> None:
     """supervisord event listener: log and count every unexpected exit and every FATAL."""
-    from supervisor import childutils
+    from supervisor import childutils  # noqa: PLC0415 - only the supervisord event listener needs it
 
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
@@ -232,8 +234,6 @@ class ProcessRestartsCollector(Collector):
         )
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        from django.conf import settings
-
         family = CounterMetricFamily(
             "tradebot_process_restarts",
             "Processes of make run that died and were restarted",
@@ -250,8 +250,6 @@ _collector_registered = False
 def register_restart_collector() -> None:
     global _collector_registered
     if not _collector_registered:
-        from prometheus_client import REGISTRY
-
         REGISTRY.register(ProcessRestartsCollector())
         _collector_registered = True
 
@@ -301,8 +299,6 @@ def stop(data_dir: Path, *, timeout_s: float = 90.0) -> bool:
 
 def status_lines(data_dir: Path) -> Iterator[str]:
     """``supervisorctl status`` of the running bot, plus the restart counts."""
-    import subprocess
-
     conf = data_dir / "supervisor" / "supervisord.conf"
     if supervisord_pid(data_dir) is None or not conf.is_file():
         yield "the bot is not running under supervisord (start it with `make run`)"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from apps.core.redis_client import redis_client
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
@@ -12,8 +15,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    from apps.core.redis_client import redis_client
-
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cur:
@@ -34,6 +35,4 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: JSON under /api/ (the API's error shape), Django's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)

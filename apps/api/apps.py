@@ -29,9 +29,10 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         jwt_key_check(key=settings.JWT_SIGNING_KEY, required=settings.SECRETS_REQUIRED)
-        from apps.api import schema  # noqa: F401  (OpenAPI extensions: the JWT scheme)
-        from apps.api.auth import admin_site
-        from apps.api.metrics import register_business_collector
+        # Django: these import models, so they load once the app registry is ready.
+        from apps.api import schema  # noqa: F401, PLC0415 - OpenAPI extensions (the JWT scheme)
+        from apps.api.auth import admin_site  # noqa: PLC0415
+        from apps.api.metrics import register_business_collector  # noqa: PLC0415
 
         admin_site.install()
         register_business_collector()

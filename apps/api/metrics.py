@@ -10,6 +10,9 @@ from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from apps.api.selectors import broker_label, portfolio_summary, strategy_latest_metrics
+from apps.strategies.models import Strategy
+
 log = logging.getLogger(__name__)
 
 AUTH_EVENTS = Counter(
@@ -80,9 +83,6 @@ class BusinessCollector(Collector):
         yield from self._cached
 
     def _read(self) -> list[GaugeMetricFamily]:
-        from apps.api.selectors import broker_label, portfolio_summary, strategy_latest_metrics
-        from apps.strategies.models import Strategy
-
         doc = dict(self.NAMES)
         broker = broker_label()
         summary = portfolio_summary(broker=broker)

@@ -23,6 +23,14 @@ from django.utils import timezone
 from apps.api.auth.passkeys import StepUpAction, step_up_consume
 from apps.api.metrics import OVERRIDES
 from apps.api.models import IdempotentRequest
+from apps.api.selectors import learning_state, trading_control_get
+from apps.backtests.services import backtest_enqueue
+from apps.execution.costs import commission_parse, slippage_parse
+from apps.execution.services import broker_default, context_live, trading_pause, trading_resume
+from apps.execution.services.manual import CloseBlocked, NothingToClose, position_close
+from apps.execution.services.orders import CLIENT_ID_PREFIX
+from apps.learning.services import learning_freeze, weights_reset
+from backtesting.config import BacktestConfig
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +132,6 @@ def _finish(record: IdempotentRequest, status: int, body: dict[str, Any]) -> Non
 
 def manual_client_order_id(*, user_id: int, key: str, ticker: str) -> str:
     """The client order id of a manual close: the same (user, key) always gives the same id."""
-    from apps.execution.services.orders import CLIENT_ID_PREFIX
-
     digest = hashlib.sha1(f"manual/{user_id}/{key}/{ticker}".encode()).hexdigest()[:20]
     return CLIENT_ID_PREFIX + digest
 
@@ -134,8 +140,6 @@ def manual_client_order_id(*, user_id: int, key: str, ticker: str) -> str:
 
 
 def control_body() -> dict[str, Any]:
-    from apps.api.selectors import learning_state, trading_control_get
-
     control = trading_control_get()
     learning = learning_state()
     return {
@@ -149,8 +153,6 @@ def control_body() -> dict[str, Any]:
 
 def effect_pause(reason: str) -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.execution.services import trading_pause
-
         trading_pause(reason=reason or "paused from the dashboard", broker=None)
         return 200, {**control_body(), "canceled_orders": []}
 
@@ -159,8 +161,6 @@ def effect_pause(reason: str) -> Effect:
 
 def effect_resume() -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.execution.services import trading_resume
-
         trading_resume()
         return 200, {**control_body(), "canceled_orders": []}
 
@@ -169,8 +169,6 @@ def effect_resume() -> Effect:
 
 def effect_kill_switch(reason: str) -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.execution.services import broker_default, trading_pause
-
         canceled = trading_pause(
             reason=reason or "kill switch (dashboard)", broker=broker_default()
         )
@@ -181,9 +179,6 @@ def effect_kill_switch(reason: str) -> Effect:
 
 def effect_force_close(*, user_id: int, key: str, ticker: str) -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.execution.services import context_live
-        from apps.execution.services.manual import CloseBlocked, NothingToClose, position_close
-
         try:
             result = position_close(
                 context_live(),
@@ -211,8 +206,6 @@ def effect_force_close(*, user_id: int, key: str, ticker: str) -> Effect:
 
 def effect_learning_freeze(*, frozen: bool, reason: str) -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.learning.services import learning_freeze
-
         state = learning_freeze(frozen=frozen, reason=reason)
         return 200, {"frozen": state.frozen, "reason": state.reason}
 
@@ -221,8 +214,6 @@ def effect_learning_freeze(*, frozen: bool, reason: str) -> Effect:
 
 def effect_weights_reset(*, strategy: str | None, to: Decimal | None, reason: str) -> Effect:
     def run(_: IdempotentRequest) -> tuple[int, dict[str, Any]]:
-        from apps.learning.services import weights_reset
-
         try:
             weights = weights_reset(strategy=strategy, to=to, reason=reason or "reset (dashboard)")
         except ValueError as exc:
@@ -234,10 +225,6 @@ def effect_weights_reset(*, strategy: str | None, to: Decimal | None, reason: st
 
 def backtest_create(*, config: dict[str, Any], name: str, walk_forward: str | None) -> Any:
     """Queue a backtest run on the ``backtest`` queue from a validated config."""
-    from apps.backtests.services import backtest_enqueue
-    from apps.execution.costs import commission_parse, slippage_parse
-    from backtesting.config import BacktestConfig
-
     data = {
         **config,
         "name": name,

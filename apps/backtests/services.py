@@ -16,8 +16,12 @@ from django.utils import timezone
 
 from apps.backtests import metrics
 from apps.backtests.models import BacktestRun
+from apps.bus import jobs
 from backtesting.config import BacktestConfig
-from backtesting.walkforward import WalkForwardConfig
+from backtesting.engine import backtest_run
+from backtesting.loaders import frames_load
+from backtesting.report import chart_write
+from backtesting.walkforward import WalkForwardConfig, walk_forward
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,9 @@ def backtest_enqueue(
     *, config: BacktestConfig, walk_forward: str | None = None, name: str = ""
 ) -> BacktestRun:
     """Create the run and send it to the ``backtest`` queue once the row is committed."""
-    from tasks.backtest import backtest_execute
-
     run = backtest_run_create(config=config, walk_forward=walk_forward, name=name)
     run_id = run.pk
-    transaction.on_commit(lambda: backtest_execute.delay(run_id))
+    transaction.on_commit(lambda: jobs.enqueue(jobs.BACKTEST_EXECUTE, (run_id,)))
     return run
 
 
@@ -79,11 +81,6 @@ def backtest_run_execute(
     The only writes before the end are the claim and throttled progress updates; inputs are read
     once (:func:`backtesting.loaders.frames_load`) and results written in one update.
     """
-    from backtesting.engine import backtest_run
-    from backtesting.loaders import frames_load
-    from backtesting.report import chart_write
-    from backtesting.walkforward import walk_forward
-
     claimed = BacktestRun.objects.filter(pk=run_id, status=BacktestRun.Status.QUEUED).update(
         status=BacktestRun.Status.RUNNING, started_at=timezone.now(), progress=0.0
     )

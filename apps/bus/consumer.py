@@ -28,6 +28,7 @@ from opentelemetry import propagate, trace
 from apps.bus import outbox
 from apps.bus.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
 from apps.bus.names import dead_letter
+from apps.bus.topology import max_drains
 from apps.core import codec
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
@@ -180,8 +181,6 @@ class StreamConsumer:
         hands each entry to one of them. Extra drains stop when the stream is quiet again. Slot 0
         keeps the no-lost-wake-up protocol; the others only add capacity.
         """
-        from apps.bus.topology import max_drains
-
         linger = self.cfg["DRAIN_LINGER_MS"]
         deadline = time.monotonic() + max_seconds
         drains = max_drains(self.group)

@@ -23,7 +23,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from redis.client import Pipeline
 
 from apps.bus import topology
@@ -60,8 +60,6 @@ def _trace_carrier(context: Any = None) -> dict[str, str]:
 
 def trace_carrier(span: Any = None) -> dict[str, str]:
     """The W3C trace context of ``span`` (default: the current span), as messages carry it."""
-    from opentelemetry import trace
-
     return _trace_carrier(trace.set_span_in_context(span) if span is not None else None)
 
 

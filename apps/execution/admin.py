@@ -22,7 +22,7 @@ class TradingControlAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Kill switch: pause and cancel every open order (live account)")
     def kill_switch(self, request: HttpRequest, queryset: QuerySet[TradingControl]) -> None:
-        from apps.execution.services import context_live, orders_sync, trading_pause
+        from apps.execution.services import context_live, orders_sync, trading_pause  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         for control in queryset:
             ctx = context_live() if control.pk == 1 else None
@@ -39,7 +39,7 @@ class TradingControlAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Resume (paused -> active)")
     def resume(self, request: HttpRequest, queryset: QuerySet[TradingControl]) -> None:
-        from apps.execution.services import trading_resume
+        from apps.execution.services import trading_resume  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         for control in queryset:
             trading_resume(pk=control.pk)
@@ -47,7 +47,7 @@ class TradingControlAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Reset the loss limits (halted -> active)")
     def reset_limits(self, request: HttpRequest, queryset: QuerySet[TradingControl]) -> None:
-        from apps.execution.services import context_live, trading_reset
+        from apps.execution.services import context_live, trading_reset  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         for control in queryset:
             equity = context_live().broker.account().equity if control.pk == 1 else None

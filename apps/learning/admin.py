@@ -77,7 +77,7 @@ class LearningStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def save_model(self, request: HttpRequest, obj: LearningState, form: Any, change: bool) -> None:
-        from apps.learning.services import learning_freeze
+        from apps.learning.services import learning_freeze  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         obj.pk = 1
         who = getattr(request.user, "username", "admin")
@@ -85,14 +85,14 @@ class LearningStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Freeze learning")
     def freeze(self, request: HttpRequest, queryset: QuerySet[LearningState]) -> None:
-        from apps.learning.services import learning_freeze
+        from apps.learning.services import learning_freeze  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         learning_freeze(frozen=True, reason=f"frozen in the admin by {request.user}")
         self.message_user(request, "Learning frozen.", messages.WARNING)
 
     @admin.action(description="Unfreeze learning")
     def unfreeze(self, request: HttpRequest, queryset: QuerySet[LearningState]) -> None:
-        from apps.learning.services import learning_freeze
+        from apps.learning.services import learning_freeze  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
         learning_freeze(frozen=False, reason=f"unfrozen in the admin by {request.user}")
         self.message_user(request, "Learning unfrozen.")

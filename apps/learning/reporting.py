@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.execution.models import Position, Trade
+from apps.execution.services import broker_default
 from apps.learning import metrics
 from apps.learning.models import PortfolioSnapshot, StrategyMetric, TradeOutcome
 from apps.learning.stats import (
@@ -62,8 +63,6 @@ def strategy_metrics_record(*, now: datetime | None = None) -> list[StrategyMetr
 
 
 def _figures_from_broker(kind: str) -> PortfolioFigures:
-    from apps.execution.services import broker_default
-
     # The broker the bot trades on (the simulated one keeps its account in Redis).
     broker = broker_default()
     account = broker.account()

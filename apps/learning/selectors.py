@@ -13,6 +13,7 @@ from apps.learning.models import LearningAdjustment, LearningCycle, LearningStat
 from apps.learning.numbers import q8, to_decimal
 from apps.learning.reward import AttributedOutcome, RewardConfig, RewardKind
 from apps.learning.update import UpdateConfig
+from apps.strategies.models import Strategy
 
 DEFAULT_TEMPERATURE = {RewardKind.ROI: Decimal("0.0025"), RewardKind.SHARPE: Decimal("0.1")}
 
@@ -75,8 +76,6 @@ class AuditReport:
 def audit_replay() -> AuditReport:
     """Replay the audit log (learning cycles and their adjustments) from every strategy's initial
     weight, recomputing each update with the pure engine, and compare with the current weights."""
-    from apps.strategies.models import Strategy
-
     strategies = list(Strategy.objects.order_by("name"))
     initial = {s.name: s.initial_weight for s in strategies}
     current = {s.name: s.weight for s in strategies}

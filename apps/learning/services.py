@@ -29,6 +29,7 @@ from apps.learning.models import LearningAdjustment, LearningCycle, LearningStat
 from apps.learning.outcomes import FilledOrder, outcome_compute
 from apps.learning.selectors import learning_config_get, outcomes_attributed
 from apps.learning.update import weights_pin
+from apps.market.clock import market_clock
 from apps.strategies.models import Strategy, StrategyWeightHistory
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,6 @@ def _state_locked() -> LearningState:
 
 
 def _market_now() -> datetime:
-    from apps.market.clock import market_clock
-
     return market_clock().now()
 
 

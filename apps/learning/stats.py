@@ -66,7 +66,7 @@ def sharpe_daily(returns: Sequence[float]) -> float | None:
     """Annualised Sharpe ratio of daily returns (empyrical-reloaded), ``None`` when undefined."""
     if len(returns) < 2:
         return None
-    import empyrical
+    import empyrical  # noqa: PLC0415 - heavy (pandas, scipy): only reports need it
 
     value = float(empyrical.sharpe_ratio(np.asarray(returns, dtype=float)))
     return value if math.isfinite(value) else None

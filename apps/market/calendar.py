@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import exchange_calendars as xc
 import numpy as np
 import pandas as pd
+from django.conf import settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 REGULAR_CLOSE = time(16, 0)
@@ -32,8 +33,6 @@ def exchange_calendar(name: str = "XNYS") -> xc.ExchangeCalendar:
 
 def _cal(name: str | None) -> xc.ExchangeCalendar:
     if name is None:
-        from django.conf import settings
-
         name = getattr(settings, "MARKET_CALENDAR", "XNYS")
     return exchange_calendar(name)
 
@@ -101,8 +100,6 @@ def market_is_open(
 
 def orders_allowed(at: datetime) -> bool:
     """May an order be sent at ``at``? Regular session only unless TRADING_ALLOW_EXTENDED_HOURS."""
-    from django.conf import settings
-
     return market_is_open(at, extended_hours=bool(settings.TRADING_ALLOW_EXTENDED_HOURS))
 
 

@@ -10,11 +10,14 @@ from decimal import Decimal
 
 import numpy as np
 
+from apps.core.redis_client import redis_client
 from apps.market import calendar
+from apps.market.clock import market_clock
 from apps.market.contracts import Bar
+from apps.market.frames import MarketFrame
 from apps.market.metrics import MISSING_BARS, PRICE_CACHE
 from apps.market.models import MarketBar
-from apps.strategies.base import MarketFrame
+from apps.market.services import PRICE_KEY, price_cache_set
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,6 @@ class PricePoint:
 
 def latest_price_point(*, symbol: str) -> PricePoint | None:
     """The newest known price: the Redis cache (fed by every bar written), else the last close."""
-    from apps.core.redis_client import redis_client
-    from apps.market.services import PRICE_KEY, price_cache_set
-
     try:
         cached = redis_client().hmget(PRICE_KEY.format(symbol=symbol), ["price", "ns"])
     except Exception:
@@ -111,8 +111,6 @@ def latest_price(*, symbol: str) -> Decimal | None:
 
 def market_now() -> datetime:
     """Market time: the replay's simulated clock while a replay drives the bot, else wall time."""
-    from apps.market.clock import market_clock
-
     return market_clock().now()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.core.redis_client import redis_client
 from apps.market.calendar import daily_bar_time
 from apps.market.clock import REPLAY_NOW_KEY
 from apps.market.contracts import Bar
@@ -66,15 +67,11 @@ def _model(bar: Bar) -> MarketBar:
 
 def replay_clock_set(*, at: datetime, ttl_s: int = 3600) -> None:
     """Publish the replay's simulated "now" so every stage decides at market time, not wall time."""
-    from apps.core.redis_client import redis_client
-
     redis_client().set(REPLAY_NOW_KEY, at.isoformat(), ex=ttl_s)
 
 
 def price_cache_set(*, symbol: str, price: float | Decimal, at: datetime) -> bool:
     """Cache ``price`` as the latest for ``symbol`` unless a newer one is cached. True if set."""
-    from apps.core.redis_client import redis_client
-
     client = redis_client()
     script = client.register_script(_SET_IF_NEWER)
     key = PRICE_KEY.format(symbol=symbol)

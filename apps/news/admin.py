@@ -2,8 +2,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.bus import jobs
 from apps.core.admin_utils import ReadOnlyAdmin
 from apps.news.models import Article, ArticleSentiment, NewsSource
+from apps.news.services import source_reset_backoff
 
 
 @admin.register(NewsSource)
@@ -12,18 +14,14 @@ class NewsSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Poll now (queue a poll on the news queue, even if disabled)")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[NewsSource]) -> None:
-        from tasks.news import poll_source
-
         for source in queryset:
-            poll_source.apply_async(args=(source.pk,), kwargs={"force": True})
+            jobs.enqueue(jobs.NEWS_POLL_SOURCE, (source.pk,), {"force": True})
         self.message_user(
             request, f"Queued {queryset.count()} poll(s) on the news queue.", messages.SUCCESS
         )
 
     @admin.action(description="Reset backoff and error state")
     def reset_backoff(self, request: HttpRequest, queryset: QuerySet[NewsSource]) -> None:
-        from apps.news.services import source_reset_backoff
-
         changed = source_reset_backoff(source_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Reset {changed} source(s).", messages.SUCCESS)
 

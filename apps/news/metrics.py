@@ -1,4 +1,4 @@
-"""Prometheus metrics of the news stage (default registry; see tradebot/metrics.py).
+"""Prometheus metrics of the news stage (default registry; see apps/bus/metrics.py).
 
 Rates come from the counters: articles per minute per source is
 ``rate(tradebot_news_articles_fetched_total[1m]) * 60``; the source error rate is

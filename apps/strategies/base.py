@@ -12,68 +12,27 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import numpy.typing as npt
+
+from apps.market.frames import FloatArray, IntArray, MarketFrame, SentimentSeries
+
+__all__ = [
+    "INTERFACE_VERSION",
+    "FloatArray",
+    "IntArray",
+    "MarketFrame",
+    "SentimentSeries",
+    "Strategy",
+    "StrategyConfig",
+    "guarded_scores",
+]
 
 log = logging.getLogger(__name__)
 
 INTERFACE_VERSION = 1
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class SentimentSeries:
-    """News sentiment for one ticker, each item stamped with the time it became *visible*."""
-
-    visible_at: IntArray  # ns since epoch, UTC, ascending
-    score: FloatArray  # [-1, 1]
-    confidence: FloatArray  # [0, 1]
-
-    @staticmethod
-    def empty() -> SentimentSeries:
-        e = np.empty(0)
-        return SentimentSeries(np.empty(0, dtype=np.int64), e, e.copy())
-
-
-@dataclass(frozen=True)
-class MarketFrame:
-    """Bars of one ticker and one timeframe, oldest first, plus visible sentiment."""
-
-    ticker: str
-    time: IntArray  # bar time, ns since epoch, UTC
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-    sentiment: SentimentSeries = field(default_factory=SentimentSeries.empty)
-
-    def __len__(self) -> int:
-        return int(self.time.shape[0])
-
-    def upto(self, index: int) -> MarketFrame:
-        """The frame as it was at bar ``index`` (inclusive): nothing later is visible."""
-        end = index + 1
-        cutoff = self.time[index]
-        n_news = int(np.searchsorted(self.sentiment.visible_at, cutoff, side="right"))
-        s = self.sentiment
-        return MarketFrame(
-            ticker=self.ticker,
-            time=self.time[:end],
-            open=self.open[:end],
-            high=self.high[:end],
-            low=self.low[:end],
-            close=self.close[:end],
-            volume=self.volume[:end],
-            sentiment=SentimentSeries(
-                s.visible_at[:n_news], s.score[:n_news], s.confidence[:n_news]
-            ),
-        )
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
+from apps.market.contracts import Bar
+from apps.market.selectors import bars_frame
+from apps.market.sources.replay import bar_visible_at
+from apps.news.models import ArticleSentiment
+from apps.news.visibility import news_cutoff
 from apps.strategies.base import MarketFrame, SentimentSeries
 from apps.strategies.models import LIVE_ACCOUNT, Signal, Strategy
 
@@ -27,10 +33,6 @@ def bars_frame_upto(*, ticker: str, timeframe: str, at: datetime, limit: int) ->
     ``time <= at`` may still be forming at ``at``; it is dropped unless it was visible (closed)
     by then, which keeps intraday news-triggered decisions free of look-ahead.
     """
-    from apps.market.contracts import Bar
-    from apps.market.selectors import bars_frame
-    from apps.market.sources.replay import bar_visible_at
-
     frame = bars_frame(symbol=ticker, timeframe=timeframe, end=at, lookback=limit)
     n = len(frame)
     if n:
@@ -56,11 +58,6 @@ def sentiment_series_upto(
     visible before ``since`` are left out. Several models may have scored the same article: each
     counts, weighted by its own confidence.
     """
-    from django.conf import settings
-
-    from apps.news.models import ArticleSentiment
-    from apps.news.visibility import news_cutoff
-
     lat = settings.NEWS_VISIBLE_AFTER_S if latency_s is None else latency_s
     qs = ArticleSentiment.objects.filter(ticker=ticker).annotate(
         visible=Coalesce(F("article__published_at"), F("article__fetched_at"))

@@ -13,6 +13,11 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
+from apps.bus.names import Stream
+from apps.bus.outbox import publish as bus_publish
+from apps.market.contracts import Bar
+from apps.market.models import MarketBar
+from apps.market.sources.replay import bar_visible_at
 from apps.strategies.base import Strategy, guarded_scores
 from apps.strategies.contracts import SignalEvent, StrategyContribution
 from apps.strategies.ensemble import EnsembleConfig, ensemble_combine
@@ -161,9 +166,6 @@ def signal_generate(
                         name, "long" if v > 0 else "short" if v < 0 else "flat"
                     ).inc()
             if publish:
-                from apps.bus.names import Stream
-                from apps.bus.outbox import publish as bus_publish
-
                 bus_publish(Stream.SIGNALS_GENERATED, event, event_id=signal_event_id(signal))
     SIGNAL_SECONDS.observe(time.perf_counter() - started)
     return SignalOutcome(signal, event, created)
@@ -175,10 +177,6 @@ def signals_scan(*, symbols: list[str], now: datetime, timeframe: str | None = N
     The beat-driven trigger for new bars: whatever writes bars (the Alpaca stream, a backfill, a
     replay) needs no hook into this stage. Returns the symbols that got a new signal.
     """
-    from apps.market.contracts import Bar
-    from apps.market.models import MarketBar
-    from apps.market.sources.replay import bar_visible_at
-
     tf = timeframe or settings.SIGNALS_TIMEFRAME
     made: list[str] = []
     for symbol in symbols:

@@ -7,6 +7,7 @@ from apps.bus.names import Stream
 from apps.bus.queues import Queue
 from apps.execution.contracts import TradeEvent
 from apps.learning.services import outcome_record
+from tasks.learning import cycle_soon
 
 
 class LearningConsumer(StreamConsumer):
@@ -23,6 +24,4 @@ class LearningConsumer(StreamConsumer):
     def after_commit(self, deliveries: list[Delivery]) -> None:
         # A close brings new evidence: queue one (debounced) learning cycle for the burst.
         if any(isinstance(d.message, TradeEvent) and d.message.position_closed for d in deliveries):
-            from tasks.learning import cycle_soon
-
             cycle_soon()

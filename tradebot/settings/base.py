@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.learning",
     "apps.backtests",
     "apps.api",
+    "tradebot",  # the whole-bot commands: runbot, bootstrap, load_demo_data, embedded
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.api import store
+from apps.api.auth.notify import sockets_close
 from apps.api.metrics import AUTH_EVENTS
 from apps.api.models import TokenFamily
 
@@ -86,8 +87,6 @@ def family_revoke(*, family: uuid.UUID | str, reason: str) -> bool:
     )
     if changed:
         AUTH_EVENTS.labels(f"revoked_{reason}").inc()
-        from apps.api.realtime.notify import sockets_close
-
         transaction.on_commit(lambda: sockets_close(family=str(family)))
     return bool(changed)
 

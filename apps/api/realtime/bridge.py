@@ -26,6 +26,8 @@ from apps.api.metrics import EVENT_BRIDGE_LAG
 from apps.api.realtime.events import EventType, event_publish
 from apps.bus import outbox
 from apps.bus.names import Stream
+from apps.execution.models import TradingControl
+from apps.strategies.models import Strategy
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +142,6 @@ class EventBridge:
         if not force and now - self._watched_at < WATCH_EVERY_S:
             return
         self._watched_at = now
-        from apps.execution.models import TradingControl
-        from apps.strategies.models import Strategy
 
         close_old_connections()
         control = (

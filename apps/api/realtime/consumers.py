@@ -16,10 +16,10 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.api.auth.notify import family_group
 from apps.api.auth.tokens import family_is_revoked
 from apps.api.metrics import WS_CONNECTIONS
 from apps.api.realtime.events import GROUP_ALL, last_event_id
-from apps.api.realtime.notify import family_group
 from apps.api.realtime.tickets import ticket_take
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -175,8 +176,6 @@ class RefreshView(PublicView):
             session = tokens.session_refresh(raw=request.COOKIES.get(settings.API_REFRESH_COOKIE))
         except tokens.RefreshRefused as exc:
             return _clear_cookie(error(401, f"refresh_{exc.reason}", "Sign in again."))
-        from django.contrib.auth import get_user_model
-
         user = get_user_model().objects.get(pk=session.user_id)
         return _session_response(session, user)
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from apps.bus import topology
+from apps.bus import jobs, topology
 from apps.bus.consumer import StreamConsumer
 
 
@@ -38,3 +38,15 @@ def test_publishing_news_imports_no_consumer_and_no_execution_service() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "", out.stdout
+
+
+def test_tasks_queued_by_name_exist_and_route_to_their_own_queue() -> None:
+    """Layers below ``tasks/`` queue these by name (``apps.bus.jobs``): each must be a task, and
+    the route its name takes must be the queue the task declares."""
+    import tasks  # noqa: F401 - registers every task
+    from tradebot.celery import app
+
+    for name in jobs.BY_NAME:
+        task = app.tasks[name]
+        routed = app.amqp.router.route({}, name, args=(), kwargs={})["queue"]
+        assert routed.name == task.queue, name

@@ -1,7 +1,9 @@
 """The broker port: a small abstract base every broker adapter implements.
 
 Adapters (simulated, Alpaca) translate to and from these frozen values and raise the typed errors
-below, which tell the caller whether a retry can help. Simulation is an adapter, not a flag.
+(``BrokerError`` and its kinds, defined in ``apps.core.errors`` and re-exported here, plus the
+order errors below), which tell the caller whether a retry can help. Simulation is an adapter,
+not a flag.
 """
 
 from __future__ import annotations
@@ -12,6 +14,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from apps.core.errors import BrokerError, RateLimitedError, TransientBrokerError
+
+__all__ = [
+    "Account",
+    "Broker",
+    "BrokerError",
+    "BrokerOrder",
+    "BrokerPosition",
+    "MarketClock",
+    "OrderNotFoundError",
+    "OrderRejectedError",
+    "OrderRequest",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "OrderUpdate",
+    "RateLimitedError",
+    "TransientBrokerError",
+]
 
 
 class OrderSide(StrEnum):
@@ -113,24 +135,6 @@ class OrderUpdate:
     at: datetime
     price: Decimal | None = None
     qty: Decimal | None = None  # this fill's quantity
-
-
-class BrokerError(Exception):
-    """Base of broker errors. ``retryable`` says whether trying again may succeed."""
-
-    retryable: bool = False
-
-
-class TransientBrokerError(BrokerError):
-    """Timeouts, 5xx, connection drops: safe to retry with backoff."""
-
-    retryable = True
-
-
-class RateLimitedError(TransientBrokerError):
-    def __init__(self, message: str = "rate limited", retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 class OrderRejectedError(BrokerError):

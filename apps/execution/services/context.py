@@ -15,8 +15,15 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.ratelimit import TokenBucket
+from apps.core.redis_client import redis_client
 from apps.execution.brokers.base import Broker
+from apps.execution.brokers.chaos import ChaosSimulatedBroker
+from apps.execution.brokers.registry import make_broker
+from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
+from apps.execution.costs import commission_parse, slippage_parse
 from apps.execution.risk import RiskConfig
+from apps.market.clock import market_clock
 
 LIVE_CONTROL_PK = 1
 
@@ -53,8 +60,6 @@ class ExecutionContext:
 
 
 def _market_now() -> datetime:
-    from apps.market.clock import market_clock
-
     return market_clock().now()
 
 
@@ -62,10 +67,6 @@ def broker_default() -> Broker:
     """The configured broker. The simulated one keeps its state in Redis (survives restarts)."""
     kind = settings.BROKER_KIND
     if kind == "simulated":
-        from apps.core.redis_client import redis_client
-        from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
-        from apps.execution.costs import commission_parse, slippage_parse
-
         options: dict[str, Any] = {
             "store": RedisStore(redis_client(), key="simbroker:default"),
             "initial_cash": settings.SIM_INITIAL_CASH,
@@ -73,9 +74,6 @@ def broker_default() -> Broker:
             "slippage": slippage_parse(settings.SIM_SLIPPAGE),
         }
         if settings.BROKER_FAULT_INJECTION:  # the fault suite: a flaky API behind the budget
-            from apps.execution.brokers.chaos import ChaosSimulatedBroker
-            from apps.execution.ratelimit import TokenBucket
-
             return ChaosSimulatedBroker(
                 client=redis_client(),
                 bucket=TokenBucket.per_minute(
@@ -85,45 +83,9 @@ def broker_default() -> Broker:
                 **options,
             )
         return SimulatedBroker(**options)
-    from apps.execution.brokers.registry import make_broker
-
     return make_broker(kind)
 
 
 def context_live(broker: Broker | None = None) -> ExecutionContext:
     b = broker if broker is not None else broker_default()
     return ExecutionContext(broker=b, label=b.kind or settings.BROKER_KIND)
-
-
-def market_tick(*, ctx: ExecutionContext, symbols: list[str], at: datetime) -> int:
-    """Show the simulated broker each symbol's newest stored bar at ``at``, then sync orders.
-
-    This is how the simulated broker "sees the market" in the live pipeline (the replay or new
-    stored bars). It ignores a bar it has applied already. Other brokers have their own market.
-    """
-    from apps.execution.brokers.simulated import SimulatedBroker
-    from apps.execution.services.orders import orders_sync
-    from apps.market.models import MarketBar
-
-    broker = ctx.broker
-    if not isinstance(broker, SimulatedBroker):
-        return 0
-    for symbol in symbols:
-        bar = (
-            MarketBar.objects.filter(
-                symbol=symbol, timeframe=settings.SIGNALS_TIMEFRAME, time__lte=at
-            )
-            .order_by("-time")
-            .first()
-        )
-        if bar is not None:
-            broker.on_bar(
-                symbol,
-                time=bar.time,
-                open=bar.open,
-                high=bar.high,
-                low=bar.low,
-                close=bar.close,
-                volume=bar.volume,
-            )
-    return orders_sync(ctx)

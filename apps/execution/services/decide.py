@@ -33,7 +33,10 @@ from apps.execution.services.orders import (
     order_send,
 )
 from apps.execution.services.stops import stop_cancel
+from apps.market.calendar import orders_allowed
 from apps.market.indicators import ATR_LOOKBACK, atr_last
+from apps.strategies.models import Signal
+from apps.strategies.selectors import bars_frame_upto
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +82,6 @@ def _last_price(ctx: ExecutionContext, ticker: str) -> float:
     pos = Position.objects.filter(broker=ctx.label, ticker=ticker).first()
     if pos and pos.last_price:
         return float(pos.last_price)
-    from apps.strategies.models import Signal
-
     sig = (
         Signal.objects.filter(account=ctx.signals_account, ticker=ticker, price__isnull=False)
         .order_by("-decided_at")
@@ -151,8 +152,6 @@ def signal_decide(
         strategy=signal.strategy,
     )
     if signal.signal_id is not None:
-        from apps.strategies.models import Signal
-
         Signal.objects.filter(pk=signal.signal_id).update(acted_on=True)
     return trade
 
@@ -182,8 +181,6 @@ def _session_allows(ctx: ExecutionContext, trade: Trade) -> bool:
     (NEW, never attempted) and ``execution.sync_orders`` sends it once the broker's clock says the
     market is open; a claim older than MAX_DEFERRAL expires instead. The simulated broker fills
     from bars and is always open."""
-    from apps.market.calendar import orders_allowed
-
     clock = ctx.broker.clock()
     if clock.is_open or orders_allowed(clock.timestamp):
         return True
@@ -259,8 +256,6 @@ def _clear_stops_for_exit(ctx: ExecutionContext, ticker: str) -> bool:
 
 
 def _atr_for(signal: SignalView) -> float | None:
-    from apps.strategies.selectors import bars_frame_upto
-
     frame = bars_frame_upto(
         ticker=signal.ticker,
         timeframe=settings.SIGNALS_TIMEFRAME,
@@ -272,8 +267,6 @@ def _atr_for(signal: SignalView) -> float | None:
 
 def signal_view_from_row(signal: object) -> SignalView:
     """A ``strategies.Signal`` row as execution sees it."""
-    from apps.strategies.models import Signal
-
     assert isinstance(signal, Signal)
     sources = signal.strategy_sources or []
     dominant: dict[str, object] = max(

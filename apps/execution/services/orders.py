@@ -7,19 +7,23 @@ asked for that id before anything is sent, and ``trades.client_order_id`` is uni
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from opentelemetry import propagate, trace
 
+from apps.bus.names import Stream
+from apps.bus.outbox import publish
+from apps.core.redis_client import redis_client
 from apps.execution.brokers.base import (
     BrokerOrder,
     OrderRejectedError,
@@ -29,6 +33,7 @@ from apps.execution.brokers.base import (
     OrderType,
     OrderUpdate,
 )
+from apps.execution.brokers.simulated import SimulatedBroker
 from apps.execution.contracts import TradeEvent
 from apps.execution.metrics import (
     FILL_LATENCY,
@@ -40,6 +45,7 @@ from apps.execution.metrics import (
 from apps.execution.models import Trade, TradeUpdate
 from apps.execution.services.context import ExecutionContext
 from apps.execution.services.positions import FillResult, position_apply_fill
+from apps.market.models import MarketBar
 
 tracer = trace.get_tracer("tradebot.execution")
 
@@ -78,6 +84,23 @@ _ALLOWED: dict[str, set[str]] = {
         Trade.Status.EXPIRED,
     },
 }
+
+
+class AfterFill(Protocol):
+    def __call__(self, ctx: ExecutionContext, *, trade: Trade, fill: FillResult) -> None: ...
+
+
+# Follow-ups run after a fill commits. ``stops.py`` installs the protective-stop follow-up when it
+# is imported (``apps.execution.services`` imports it before anything can apply a fill), so that
+# orders never import stops, which place their orders through this module.
+_AFTER_FILL: list[AfterFill] = []
+
+
+def after_fill(fn: AfterFill) -> AfterFill:
+    """Run ``fn(ctx, trade=..., fill=...)`` after every committed fill (registration is idempotent)."""
+    if fn not in _AFTER_FILL:
+        _AFTER_FILL.append(fn)
+    return fn
 
 
 def client_order_id_for(
@@ -240,8 +263,6 @@ def _maybe_crash(point: str, client_order_id: str) -> None:
     per Redis database (the restarted worker then runs normally)."""
     if point != settings.EXECUTION_FAULT_INJECTION:
         return
-    from apps.core.redis_client import redis_client
-
     if redis_client().set(f"execution:fault:{point}", b"1", nx=True, ex=3600):
         log.error("fault injection: exiting between submit and record of %s", client_order_id)
         os._exit(137)
@@ -392,18 +413,14 @@ def _order_apply(
         ORDER_REJECTIONS.labels(ctx.label).inc()
     _publish(ctx, trade, fill)
     if delta > 0:
-        from apps.execution.services.stops import stop_after_fill
-
-        transaction.on_commit(lambda: stop_after_fill(ctx, trade=trade, fill=fill))
+        for follow_up in _AFTER_FILL:
+            transaction.on_commit(functools.partial(follow_up, ctx, trade=trade, fill=fill))
     return True
 
 
 def _publish(ctx: ExecutionContext, trade: Trade, fill: FillResult) -> None:
     if not ctx.publish:
         return
-    from apps.bus.names import Stream
-    from apps.bus.outbox import publish
-
     publish(
         Stream.TRADES_EXECUTED,
         TradeEvent(
@@ -462,3 +479,33 @@ def order_update_apply(ctx: ExecutionContext, *, update: OrderUpdate) -> bool:
         )
         return False
     return order_apply(ctx, trade=trade, order=order, event=update.event, at=update.at)
+
+
+def market_tick(*, ctx: ExecutionContext, symbols: list[str], at: datetime) -> int:
+    """Show the simulated broker each symbol's newest stored bar at ``at``, then sync orders.
+
+    This is how the simulated broker "sees the market" in the live pipeline (the replay or new
+    stored bars). It ignores a bar it has applied already. Other brokers have their own market.
+    """
+    broker = ctx.broker
+    if not isinstance(broker, SimulatedBroker):
+        return 0
+    for symbol in symbols:
+        bar = (
+            MarketBar.objects.filter(
+                symbol=symbol, timeframe=settings.SIGNALS_TIMEFRAME, time__lte=at
+            )
+            .order_by("-time")
+            .first()
+        )
+        if bar is not None:
+            broker.on_bar(
+                symbol,
+                time=bar.time,
+                open=bar.open,
+                high=bar.high,
+                low=bar.low,
+                close=bar.close,
+                volume=bar.volume,
+            )
+    return orders_sync(ctx)

@@ -32,6 +32,7 @@ from apps.execution.services.orders import (
     stop_client_order_id,
 )
 from apps.execution.services.stops import stops_ensure
+from apps.strategies.models import Signal
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,6 @@ def _ours(ctx: ExecutionContext, order: BrokerOrder) -> dict[str, object]:
     cid = order.client_order_id
     if not cid.startswith(CLIENT_ID_PREFIX):
         return {}
-    from apps.strategies.models import Signal
 
     recent = Signal.objects.filter(account=ctx.signals_account, ticker=order.symbol).order_by(
         "-decided_at"

@@ -19,11 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from io import StringIO
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db.models import Count, Sum
 
+from apps.core.redis_client import redis_client
 from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
-from apps.execution.costs import CommissionModel, SlippageModel
+from apps.execution.costs import CommissionModel, SlippageModel, commission_parse, slippage_parse
 from apps.execution.models import Position, Trade, TradeUpdate, TradingControl
 from apps.execution.services.context import ExecutionContext, risk_config_from_settings
 from apps.execution.services.control import trading_control
@@ -32,7 +36,18 @@ from apps.execution.services.orders import orders_sync
 from apps.execution.services.positions import positions_mark
 from apps.execution.services.reconcile import ReconcileReport, reconcile
 from apps.execution.services.stops import stops_ensure
+from apps.market import calendar
 from apps.market.contracts import Bar
+from apps.market.models import MarketBar
+from apps.market.selectors import bars_iter
+from apps.market.services import dataset_load
+from apps.news.models import Article
+from apps.sentiment.pipeline import articles_score
+from apps.sentiment.selectors import scorer_get
+from apps.sentiment.services import article_raw, article_sentiments_save
+from apps.strategies.models import Signal
+from apps.strategies.seed import strategies_seed
+from apps.strategies.services import signal_generate
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +80,6 @@ def bars_ensure(*, symbols: list[str], start: datetime, end: datetime) -> dict[s
     Loads the project's own data set (``manage.py load_bars``, data/bars) if any symbol lacks bars
     in the range. Returns bars loaded per symbol.
     """
-    from apps.market.models import MarketBar
-    from apps.market.services import dataset_load
 
     def missing() -> list[str]:
         return [
@@ -92,15 +105,6 @@ def news_ensure(*, symbols: list[str], start: datetime, end: datetime) -> int:
     tier-1 scorer (the trained offline model, else the lexicon fallback; no tier 2). Returns how
     many articles were scored. The replay then sees them point-in-time like live sentiment.
     """
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from apps.news.models import Article
-    from apps.sentiment.pipeline import articles_score
-    from apps.sentiment.selectors import scorer_get
-    from apps.sentiment.services import article_raw, article_sentiments_save
-
     call_command("load_news", "--dataset", "stocknet", "--no-publish", stdout=StringIO())
     wanted = set(symbols)
     todo = [
@@ -124,8 +128,6 @@ def replay_reset(
 ) -> None:
     """Forget a previous replay: its own trades, positions, signals and broker state (rows of
     other accounts, live ones included, are never touched)."""
-    from apps.strategies.models import Signal
-
     trades = Trade.objects.filter(broker=REPLAY_LABEL)
     Position.objects.filter(broker=REPLAY_LABEL).delete()
     TradeUpdate.objects.filter(trade__in=trades).delete()
@@ -153,22 +155,12 @@ def replay_trading(
     slippage: SlippageModel | None = None,
     progress: Callable[[int, int, date, ReplayReport], None] | None = None,
 ) -> ReplayReport:
-    from apps.core.redis_client import redis_client
-    from apps.core.services import strategies_seed
-    from apps.market import calendar
-    from apps.market.selectors import bars_iter
-    from apps.strategies.services import signal_generate
-
     start_dt = datetime.combine(start, datetime.min.time(), UTC)
     end_dt = datetime.combine(end, datetime.max.time(), UTC)
     bars_ensure(symbols=symbols, start=start_dt, end=end_dt)
     if with_news:
         news_ensure(symbols=symbols, start=start_dt, end=end_dt)
     strategies_seed()
-    from django.conf import settings
-
-    from apps.execution.costs import commission_parse, slippage_parse
-
     broker = SimulatedBroker(
         store=RedisStore(redis_client(), key=f"simbroker:{REPLAY_LABEL}"),
         initial_cash=cash,

@@ -12,6 +12,7 @@ from apps.execution.services.context import ExecutionContext
 from apps.execution.services.orders import (
     OPEN_STATUSES,
     OrderSpec,
+    after_fill,
     order_apply,
     order_submit,
     stop_client_order_id,
@@ -21,6 +22,7 @@ from apps.execution.services.positions import FillResult
 log = logging.getLogger(__name__)
 
 
+@after_fill
 def stop_after_fill(ctx: ExecutionContext, *, trade: Trade, fill: FillResult) -> None:
     """After a fill: protect a new/changed position, or clear the stop of a closed one."""
     try:

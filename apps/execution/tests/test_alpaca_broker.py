@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from apps.core.ratelimit import ThrottledError, TokenBucket
 from apps.execution.brokers.alpaca import AlpacaBroker, DuplicateClientOrderIdError
 from apps.execution.brokers.base import (
     OrderNotFoundError,
@@ -22,7 +23,6 @@ from apps.execution.brokers.base import (
     TransientBrokerError,
 )
 from apps.execution.brokers.registry import make_broker
-from apps.execution.ratelimit import ThrottledError, TokenBucket
 from conftest import wait_for
 from tests.standins.alpaca.fixtures import alpaca_standin  # noqa: F401
 

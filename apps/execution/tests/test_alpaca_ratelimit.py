@@ -11,8 +11,8 @@ import uuid
 import pytest
 from django.conf import settings
 
+from apps.core.ratelimit import THROTTLED, ThrottledError, TokenBucket, call_with_retry
 from apps.execution.brokers.base import RateLimitedError, TransientBrokerError
-from apps.execution.ratelimit import THROTTLED, ThrottledError, TokenBucket, call_with_retry
 from conftest import ROOT
 
 # A refill this slow adds no token while a test runs: grants == capacity exactly.
@@ -60,7 +60,7 @@ def test_bucket_is_shared_by_threads(redis_conn):
 
 CHILD = """
 import sys, redis
-from apps.execution.ratelimit import ThrottledError, TokenBucket
+from apps.core.ratelimit import ThrottledError, TokenBucket
 bucket = TokenBucket(redis.Redis.from_url(sys.argv[1]), sys.argv[2], capacity=25, refill_per_s=1e-6)
 ok = 0
 for _ in range(20):

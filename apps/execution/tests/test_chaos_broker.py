@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.core.ratelimit import TokenBucket
 from apps.execution.brokers import chaos
 from apps.execution.brokers.base import (
     OrderRequest,
@@ -14,7 +15,6 @@ from apps.execution.brokers.base import (
     TransientBrokerError,
 )
 from apps.execution.brokers.simulated import MemoryStore
-from apps.execution.ratelimit import TokenBucket
 
 
 @pytest.fixture

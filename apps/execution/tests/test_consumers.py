@@ -10,12 +10,12 @@ import pytest
 from apps.bus import outbox
 from apps.bus.names import Stream
 from apps.core import codec
-from apps.core.services import strategies_seed
 from apps.execution.models import Trade
 from apps.execution.services import broker_default
 from apps.sentiment.contracts import ScoredArticle, TickerSentiment
 from apps.strategies.contracts import Direction, SignalEvent, StrategyContribution
 from apps.strategies.models import Signal
+from apps.strategies.seed import strategies_seed
 from apps.strategies.tests.dbdata import article_scored, bars_create
 from tasks.consumers.execution import ExecutionConsumer
 from tasks.consumers.signals import SignalsOnNewsConsumer

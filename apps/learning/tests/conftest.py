@@ -15,8 +15,8 @@ _ids = count(1)
 @pytest.fixture
 def strategies(db):
     """The three default strategies at the seeded weights (1/3 each, 8 dp)."""
-    from apps.core.services import strategies_seed
     from apps.strategies.models import Strategy
+    from apps.strategies.seed import strategies_seed
 
     strategies_seed()
     return {s.name: s for s in Strategy.objects.all()}

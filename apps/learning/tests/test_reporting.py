@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from apps.execution.brokers import registry
 from apps.execution.brokers.base import Account, Broker, BrokerPosition, MarketClock
 from apps.execution.models import Position
+from apps.learning import reporting
 from apps.learning.models import PortfolioSnapshot, StrategyMetric
 from apps.learning.reporting import portfolio_snapshot_record, strategy_metrics_record
 from apps.learning.stats import OutcomeRow, drawdown_compute, strategy_stats
@@ -107,13 +108,11 @@ def test_snapshot_from_the_broker_account(db, settings, monkeypatch):
 
 
 def test_snapshot_falls_back_to_the_database(strategies, settings, caplog, monkeypatch):
-    import apps.execution.services as execution_services
-
     def unreachable():
         raise ConnectionError("broker unreachable")
 
     settings.BROKER_KIND = "simulated"
-    monkeypatch.setattr(execution_services, "broker_default", unreachable)
+    monkeypatch.setattr(reporting, "broker_default", unreachable)
     settings.PORTFOLIO_INITIAL_CASH = "10000"
     round_trip(ticker="AAPL", entry_px="100", exit_px="110", qty="10")  # +100 realised
     _, open_entry, exit_ = round_trip(ticker="MSFT", entry_px="50", exit_px="50", qty="20")

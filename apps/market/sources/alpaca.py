@@ -24,9 +24,10 @@ from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 from django.conf import settings
 
-from apps.execution.brokers.alpaca import stop_stream, translate_error
-from apps.execution.brokers.base import TransientBrokerError
-from apps.execution.ratelimit import TokenBucket, call_with_retry, limited_session
+from apps.core.alpaca import stop_stream, translate_error
+from apps.core.errors import TransientBrokerError
+from apps.core.ratelimit import TokenBucket, call_with_retry, limited_session
+from apps.core.redis_client import redis_client
 from apps.market.contracts import Bar
 from apps.market.metrics import BARS_STREAMED
 from apps.market.services import bars_upsert
@@ -55,8 +56,6 @@ def _credentials() -> tuple[str, str]:
 
 
 def historical_client() -> StockHistoricalDataClient:
-    from apps.core.redis_client import redis_client
-
     key, secret = _credentials()
     client = StockHistoricalDataClient(key, secret, url_override=settings.ALPACA_DATA_URL or None)
     account = hashlib.sha1(key.encode()).hexdigest()[:10]

@@ -9,13 +9,13 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
-from apps.news.datasets import dataset_items
 from apps.news.sources.base import (
     FetchResult,
     NewsSourceAdapter,
     SourceConfig,
     SourceConfigError,
 )
+from apps.news.sources.datasets import dataset_items
 
 
 class ReplaySource(NewsSourceAdapter):

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.bus.names import Stream
-from apps.news.datasets import DATASETS, dataset_items
 from apps.news.models import Article, NewsSource
 from apps.news.services import source_poll
+from apps.news.sources.datasets import DATASETS, dataset_items
 
 pytestmark = pytest.mark.usefixtures("news_settings", "no_default_sources")
 

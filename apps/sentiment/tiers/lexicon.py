@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
 from apps.sentiment.scoring import SentimentScore, model_used, score_from_value
 
 VADER_VERSION = "3.3.2"
@@ -20,8 +22,6 @@ class LexiconScorer:
     version = VADER_VERSION
 
     def __init__(self) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
         self.analyzer = SentimentIntensityAnalyzer()
 
     @property

@@ -89,7 +89,7 @@ class OllamaTier:
     def __init__(
         self, *, host: str, model: str, timeout_s: float = 10.0, cooldown_s: float = 60.0
     ) -> None:
-        import ollama
+        import ollama  # noqa: PLC0415 - optional tier-2 client, only when configured
 
         self.host, self.model = host, model
         self.client = ollama.Client(host=host, timeout=timeout_s)
@@ -105,7 +105,7 @@ class OllamaTier:
 
     def score(self, text: str, *, tickers: Sequence[str] = ()) -> tuple[Tier2Result | None, str]:
         """(result, outcome); ``result`` is None unless ``outcome == "ok"``."""
-        import ollama
+        import ollama  # noqa: PLC0415 - optional tier-2 client, only when configured
 
         if not self.available:
             return None, CIRCUIT_OPEN

@@ -86,7 +86,7 @@ def padded_batches(
 
 
 def torch_device(prefer: str | None = None) -> str:
-    import torch
+    import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     if prefer:
         return prefer
@@ -106,20 +106,20 @@ def torch_dtype_name(setting: str, device: str) -> str:
         return setting
     if not device.startswith("cuda"):
         return "fp32"
-    import torch
+    import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
 def torch_dtype(name: str) -> Any:
-    import torch
+    import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
 def tokenizer_load(source: str) -> Any:
     """The fast tokenizer of a model dir or hub id (reads ``tokenizer.json`` / ``vocab.txt``)."""
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     local = _offline_if_local(source)
     return AutoTokenizer.from_pretrained(source, local_files_only=local)
@@ -178,8 +178,8 @@ class TransformerScorer(_BatchedScorer):
         threads: int | None = None,
         dtype: str = "auto",
     ) -> None:
-        import torch
-        from transformers import AutoModelForSequenceClassification
+        import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
+        from transformers import AutoModelForSequenceClassification  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
         local = _offline_if_local(source)
         if threads:
@@ -211,7 +211,7 @@ class TransformerScorer(_BatchedScorer):
         self.max_length = max_length
 
     def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        import torch
+        import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
         with torch.inference_mode():
             feed = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
@@ -232,7 +232,7 @@ class OnnxScorer(_BatchedScorer):
         max_length: int = 64,
         threads: int | None = None,
     ) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
         model_dir = Path(model_dir)
         self.tokenizer = tokenizer_load(str(model_dir))
@@ -265,7 +265,7 @@ def onnx_export(model: Any, tokenizer: Any, path: Path, *, max_length: int = 64)
 
     Uses the TorchScript exporter: ``optimum`` does not support transformers 5.
     """
-    import torch
+    import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     model = model.to("cpu").eval()
     enc = tokenizer(
@@ -312,7 +312,7 @@ def onnx_quantize(src: Path, dst: Path) -> Path:
     Only MatMuls with a constant weight are quantised (``MatMulConstBOnly``): the attention
     products of two activations stay fp32, which costs nothing in speed and keeps accuracy.
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 - heavy ML runtime, loaded on first use
 
     quantize_dynamic(
         str(src),

@@ -8,9 +8,9 @@ import pytest
 
 from apps.bus.names import Stream
 from apps.core import codec
-from apps.core.services import strategies_seed
 from apps.strategies.contracts import SignalEvent
 from apps.strategies.models import Signal, Strategy
+from apps.strategies.seed import strategies_seed
 from apps.strategies.services import signal_generate
 from apps.strategies.tests.dbdata import article_scored, bars_create
 

@@ -11,12 +11,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from apps.backtests.services import (
+    backtest_enqueue,
+    backtest_run_create,
+    backtest_run_execute,
+)
 from apps.execution.costs import commission_parse, slippage_parse
 from backtesting.config import BacktestConfig, SizingKind, StrategySpec
+from backtesting.report import summary_table
+from backtesting.results import BacktestResult
+from backtesting.stages import strategies_build
 
 DEFAULT_STRATEGIES = "momentum,mean_reversion,news_driven"
 
@@ -65,13 +74,6 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="run on the backtest queue")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from apps.backtests.services import (
-            backtest_enqueue,
-            backtest_run_create,
-            backtest_run_execute,
-        )
-        from backtesting.report import summary_table
-
         learning_params: dict[str, Any] = {}
         if opts["min_trades"] is not None:
             learning_params["update"] = {"min_trades": opts["min_trades"]}
@@ -97,8 +99,6 @@ class Command(BaseCommand):
                 stop_loss_pct=opts["stop_loss"],
                 news_latency_s=opts["latency"],
             )
-            from backtesting.stages import strategies_build
-
             strategies_build(config.strategies)  # fail fast on an unknown strategy name
         except (ValueError, LookupError) as exc:
             raise CommandError(str(exc)) from exc
@@ -149,10 +149,6 @@ def _walk_forward_table(wf: dict[str, Any]) -> str:
 
 def _result_view(run: Any) -> Any:
     """A stored run shaped like a BacktestResult for :func:`summary_table`."""
-    import numpy as np
-
-    from backtesting.results import BacktestResult
-
     return BacktestResult(
         config=BacktestConfig.from_dict(run.config),
         data_hash=run.data_hash,

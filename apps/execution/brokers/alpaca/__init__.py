@@ -1,6 +1,7 @@
 """The Alpaca adapter (see ``adapter.py``); ``mapping.py`` translates models and errors."""
 
-from apps.execution.brokers.alpaca.adapter import AlpacaBroker, stop_stream
+from apps.core.alpaca import stop_stream
+from apps.execution.brokers.alpaca.adapter import AlpacaBroker
 from apps.execution.brokers.alpaca.mapping import (
     DuplicateClientOrderIdError,
     order_from_alpaca,

@@ -31,6 +31,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.stream import TradingStream
 from django.conf import settings
 
+from apps.core.alpaca import stop_stream
+from apps.core.ratelimit import TokenBucket, call_with_retry, limited_session
+from apps.core.redis_client import redis_client
 from apps.execution.brokers.alpaca.mapping import (
     DuplicateClientOrderIdError,
     alpaca_price,
@@ -53,7 +56,6 @@ from apps.execution.brokers.base import (
     RateLimitedError,
     TransientBrokerError,
 )
-from apps.execution.ratelimit import TokenBucket, call_with_retry, limited_session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,8 +88,6 @@ class AlpacaBroker(Broker):
         )
         self.extended_hours = bool(settings.TRADING_ALLOW_EXTENDED_HOURS)
         if bucket is None:
-            from apps.core.redis_client import redis_client
-
             account = hashlib.sha1(self.api_key.encode()).hexdigest()[:10]
             bucket = TokenBucket.per_minute(
                 redis_client(), f"ratelimit:alpaca:{account}", settings.ALPACA_RATE_LIMIT_PER_MIN
@@ -292,13 +292,3 @@ class AlpacaBroker(Broker):
         if self._stream_thread is not None:
             self._stream_thread.join(timeout=10)
             self._stream_thread = None
-
-
-def stop_stream(stream: TradingStream | Any) -> None:
-    """Stop an alpaca-py stream now: flag it, then close its socket (its reader would otherwise
-    notice the flag only after its 5 s receive timeout)."""
-    loop = stream._loop
-    if loop is None or not loop.is_running():
-        return
-    asyncio.run_coroutine_threadsafe(stream.stop_ws(), loop).result(timeout=5)
-    asyncio.run_coroutine_threadsafe(stream.close(), loop).result(timeout=5)

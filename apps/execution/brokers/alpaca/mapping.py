@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading import models as am
 
+from apps.core import alpaca
 from apps.execution.brokers.base import (
     BrokerError,
     BrokerOrder,
@@ -22,8 +20,6 @@ from apps.execution.brokers.base import (
     OrderStatus,
     OrderType,
     OrderUpdate,
-    RateLimitedError,
-    TransientBrokerError,
 )
 
 log = logging.getLogger(__name__)
@@ -126,48 +122,15 @@ def update_from_alpaca(u: am.TradeUpdate) -> OrderUpdate:
     )
 
 
-def _retry_after(response: requests.Response | None) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP date), else ``X-RateLimit-Reset``."""
-    if response is None:
-        return None
-    header = response.headers.get("Retry-After")
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
-            except (TypeError, ValueError):
-                log.debug("unreadable Retry-After %r; trying X-RateLimit-Reset", header)
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset and reset.isdigit():
-        return max(0.0, int(reset) - datetime.now(UTC).timestamp())
-    return None
-
-
 def translate_error(exc: Exception) -> BrokerError:
-    """alpaca-py / requests exceptions -> the port's typed errors."""
-    if isinstance(exc, BrokerError):
-        return exc
-    if isinstance(exc, APIError):
-        status = exc.status_code or 0
-        try:
-            message = f"{exc.code}: {exc.message}"
-        except (ValueError, KeyError, TypeError):
-            message = str(exc)
-        if status == 429:
-            return RateLimitedError(
-                f"alpaca 429: {message}", retry_after_s=_retry_after(exc.response)
-            )
-        if status >= 500:
-            return TransientBrokerError(f"alpaca {status}: {message}")
+    """alpaca-py / requests exceptions -> the port's typed errors (order errors here, the rest in
+    :func:`apps.core.alpaca.translate_error`, shared with the market-data source)."""
+    if isinstance(exc, APIError) and (exc.status_code or 0) in (403, 404, 422):
+        status = exc.status_code
+        message = alpaca.api_error_message(exc)
         if status == 404:
             return OrderNotFoundError(message)
-        if status in (403, 422):
-            if "client_order_id must be unique" in message:
-                return DuplicateClientOrderIdError(message)
-            return OrderRejectedError(f"alpaca {status}: {message}")
-        return BrokerError(f"alpaca {status}: {message}")
-    if isinstance(exc, requests.Timeout | requests.ConnectionError):
-        return TransientBrokerError(f"alpaca unreachable: {type(exc).__name__}: {exc}")
-    return BrokerError(f"alpaca: {type(exc).__name__}: {exc}")
+        if "client_order_id must be unique" in message:
+            return DuplicateClientOrderIdError(message)
+        return OrderRejectedError(f"alpaca {status}: {message}")
+    return alpaca.translate_error(exc)

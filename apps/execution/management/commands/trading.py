@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from apps.execution.selectors import orders_open, pnl_summary, positions_open
 from apps.execution.services import (
     context_live,
+    orders_sync,
     reconcile,
     trading_control,
     trading_pause,
@@ -40,8 +41,6 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"paused; canceled {len(canceled)} open order(s)")
             if ctx is not None:
-                from apps.execution.services import orders_sync
-
                 orders_sync(ctx)
         elif action == "resume":
             trading_resume(pk=pk)

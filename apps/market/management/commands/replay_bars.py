@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.bus import jobs
+from apps.bus.queues import Queue
 from apps.market.management.commands._args import symbols, until, when
 from apps.market.selectors import bars_iter
 from apps.market.services import price_cache_set, replay_clock_set
@@ -73,11 +75,8 @@ class Command(BaseCommand):
         return self._hold(opts["hold"])
 
     def _drive(self, names: list[str], at: Any) -> None:
-        from apps.bus.queues import Queue
-        from tasks.signals import bars_arrived
-
         replay_clock_set(at=at)
-        bars_arrived.apply_async(args=(names, at.isoformat()), queue=Queue.SIGNALS.value)
+        jobs.enqueue(jobs.SIGNALS_BARS_ARRIVED, (names, at.isoformat()), queue=Queue.SIGNALS.value)
         self.stdout.write(f"replay: market time {at.isoformat()} ({', '.join(names)})")
 
     def _hold(self, hold: bool) -> None:

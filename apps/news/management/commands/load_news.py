@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.news.datasets import DATASETS, dataset_items
 from apps.news.models import NewsSource
 from apps.news.services import article_ingest
+from apps.news.sources.datasets import DATASETS, dataset_items
 
 
 class Command(BaseCommand):

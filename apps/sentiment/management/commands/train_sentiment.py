@@ -9,6 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.sentiment.selectors import scorer_reset
+from apps.sentiment.training import TrainConfig, train, training_setup
+
 DEFAULT_DATA = settings.BASE_DIR / "data" / "sentiment" / "twitter_financial_news"
 
 
@@ -58,9 +61,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from apps.sentiment.selectors import scorer_reset
-        from apps.sentiment.training import TrainConfig, train
-
         out = opts["out"] or Path(settings.SENTIMENT_MODELS_DIR)
         config = TrainConfig(
             data_dir=opts["data"],
@@ -82,8 +82,6 @@ class Command(BaseCommand):
             teacher_dir=opts["teacher"],
             distil_epochs=opts["distil_epochs"],
         )
-        from apps.sentiment.training import training_setup
-
         device, precision = training_setup(config.device, config.precision)
         self.stdout.write(
             f"train_sentiment: data {config.data_dir}, on {device} ({precision}), writing under {out}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apps.core.services import bootstrap
+from tradebot.bootstrap import bootstrap
 
 
 class Command(BaseCommand):

@@ -28,7 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from apps.execution.brokers.base import RateLimitedError
+from apps.core.errors import RateLimitedError
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
-"""First-run set-up shared by `make run`, tests and the backtester."""
+"""The default strategies table: seeded by ``manage.py bootstrap``, tests and the replay."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.db import transaction
+
+from apps.strategies.models import Strategy
 
 # name -> description. The weights start equal; the learning engine moves them.
 DEFAULT_STRATEGIES: dict[str, str] = {
@@ -16,8 +18,6 @@ DEFAULT_STRATEGIES: dict[str, str] = {
 
 @transaction.atomic
 def strategies_seed() -> int:
-    from apps.strategies.models import Strategy
-
     created = 0
     n = len(DEFAULT_STRATEGIES)
     equal = (Decimal(1) / Decimal(n)).quantize(Decimal("0.00000001"))
@@ -31,14 +31,3 @@ def strategies_seed() -> int:
         )
         created += int(was_created)
     return created
-
-
-def bootstrap() -> dict[str, object]:
-    from apps.execution.models import TradingControl
-    from tasks import schedule
-
-    TradingControl.objects.get_or_create(pk=1)
-    return {
-        "strategies created": strategies_seed(),
-        "beat entries": schedule.seed(),
-    }
