@@ -125,12 +125,12 @@ def test_one_trace_from_article_to_fill(
 ) -> None:
     from django.utils import timezone
 
-    from apps.core.services import strategies_seed
     from apps.execution.models import Trade
     from apps.execution.services import broker_default, context_live, orders_sync
     from apps.news.models import NewsSource
     from apps.news.services import article_ingest
     from apps.news.sources.base import FetchedItem
+    from apps.strategies.seed import strategies_seed
     from apps.strategies.tests.dbdata import bars_create
 
     settings.TRADING_SYMBOLS = ["AAPL"]

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_otp",
     "django_otp_webauthn",
+    # The project itself: the whole-bot commands (runbot, bootstrap, load_demo_data, embedded), and a
+    # ready() that refuses a production start with weak secrets before the project apps start.
+    "tradebot",
     "apps.core",
     "apps.bus",
     "apps.accounts",
@@ -50,7 +53,6 @@ INSTALLED_APPS = [
     "apps.learning",
     "apps.backtests",
     "apps.api",
-    "tradebot",  # the whole-bot commands: runbot, bootstrap, load_demo_data, embedded
 ]
 
 MIDDLEWARE = [

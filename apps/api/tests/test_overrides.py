@@ -25,8 +25,7 @@ def sim_broker(settings: Any, redis_api: Any) -> Any:
 
 def _open_position(ticker: str = "AAPL", qty: str = "10") -> None:
     from apps.execution.services import context_live
-    from apps.execution.services.context import market_tick
-    from apps.execution.services.orders import OrderSpec, order_submit
+    from apps.execution.services.orders import OrderSpec, market_tick, order_submit
     from apps.market.models import MarketBar
 
     at = datetime(2026, 1, 5, 15, tzinfo=UTC)
@@ -165,8 +164,8 @@ def test_kill_switch_cancels_open_orders_once(signed_in: SignedIn, sim_broker: A
 
 
 def test_resume_and_weights_reset_are_idempotent(signed_in: SignedIn, sim_broker: Any) -> None:
-    from apps.core.services import strategies_seed
     from apps.learning.models import LearningCycle
+    from apps.strategies.seed import strategies_seed
 
     strategies_seed()
     assert (
