@@ -298,9 +298,9 @@ def test_news_after_the_decision_changes_no_decision_on_either_path(redis_conn):
     """An article published after a decision (or published before it but not yet visible: the
     latency) changes nothing at that decision, live or in the backtest; it does change later ones
     (so the test would see a leak)."""
-    from apps.core.services import strategies_seed
     from apps.market.services import dataset_load
     from apps.news.models import Article, ArticleSentiment, NewsSource
+    from apps.strategies.seed import strategies_seed
     from apps.strategies.services import signal_generate
 
     dataset_load(name="demo")
