@@ -78,7 +78,7 @@ def phrasebank_load(split: str) -> tuple[list[str], list[str]]:
 
 def headlines_load(n: int) -> list[str]:
     from apps.sentiment.scoring import text_normalise
-    from apps.sentiment.training import examples_load
+    from apps.sentiment.training.train import examples_load
 
     return [text_normalise(t) for t, _ in examples_load(HEADLINES)][:n]
 
@@ -122,7 +122,7 @@ def speed(score: Callable[[list[str]], Any], texts: list[str], singles: int) -> 
 
 
 def accuracy(score: Callable[[list[str]], list[str]], split: str) -> tuple[float, float]:
-    from apps.sentiment.training import metrics_compute
+    from apps.sentiment.training.train import metrics_compute
 
     texts, gold = phrasebank_load(split)
     pred: list[str] = []
@@ -155,7 +155,7 @@ def bert_base_dir(tmp: Path) -> Path:
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from apps.sentiment.training import base_model_path
+    from apps.sentiment.training.train import base_model_path
 
     out = tmp / "bert-base-random"
     if (out / "config.json").is_file():
@@ -259,9 +259,9 @@ def main() -> None:
 
     import torch
 
+    from apps.sentiment.store import latest_model_dir, meta_read
     from apps.sentiment.tiers.lexicon import LexiconScorer
     from apps.sentiment.tiers.transformer import ONNX_FP32_FILE, OnnxScorer, TransformerScorer
-    from apps.sentiment.training import latest_model_dir, meta_read
     from tradebot.env import data_dir, env
 
     torch.set_num_threads(args.threads)

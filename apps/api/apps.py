@@ -31,8 +31,8 @@ class ApiConfig(AppConfig):
         jwt_key_check(key=settings.JWT_SIGNING_KEY, required=settings.SECRETS_REQUIRED)
         # Django: these import models, so they load once the app registry is ready.
         from apps.api import schema  # noqa: F401, PLC0415 - OpenAPI extensions (the JWT scheme)
-        from apps.api.auth import admin_site  # noqa: PLC0415
-        from apps.api.metrics import register_business_collector  # noqa: PLC0415
+        from apps.api.auth import admin_site  # noqa: PLC0415 - Django: after the registry is ready
+        from apps.api.metrics import register_business_collector  # noqa: PLC0415 - Django: as above
 
         admin_site.install()
         register_business_collector()

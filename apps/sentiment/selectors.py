@@ -17,6 +17,7 @@ from django.conf import settings
 
 from apps.sentiment import metrics
 from apps.sentiment.scoring import Scorer
+from apps.sentiment.store import latest_model_dir, meta_read
 from apps.sentiment.tiers.lexicon import LexiconScorer
 from apps.sentiment.tiers.ollama import OllamaTier
 
@@ -80,7 +81,6 @@ def _load_trained(model_dir: Path) -> ScorerChoice:
         TransformerScorer,
         torch_device,
     )
-    from apps.sentiment.training import meta_read  # noqa: PLC0415 - training tooling stays out of workers
 
     meta = meta_read(model_dir)
     common = {
@@ -113,8 +113,6 @@ def _load_lexicon(reason: str) -> ScorerChoice:
 
 def scorer_choose() -> ScorerChoice:
     """Load the best tier-1 scorer available now (no cache)."""
-    from apps.sentiment.training import latest_model_dir  # noqa: PLC0415 - training tooling stays out of workers
-
     if settings.FINBERT_MODEL:
         try:
             choice = _load_finbert(settings.FINBERT_MODEL)

@@ -129,7 +129,7 @@ def tiny_classifier_save(
     # transformers 5 still exports BertTokenizerFast (its stubs do not say so).
     BertTokenizerFast = transformers.BertTokenizerFast  # type: ignore[attr-defined]
 
-    from apps.sentiment.training import base_model_path
+    from apps.sentiment.training.train import base_model_path
 
     torch.manual_seed(seed)
     labels = id2label or {0: "positive", 1: "negative", 2: "neutral"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from apps.sentiment.tiers.transformer import TransformerScorer, torch_dtype_name
-from apps.sentiment.training import (
+from apps.sentiment.training.train import (
     ID2LABEL,
     LABEL2ID,
     base_model_path,
@@ -60,7 +60,7 @@ def head_fitted_classifier_save(path: Path, rows: int = 400) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from apps.sentiment.scoring import text_normalise
-    from apps.sentiment.synthetic import generate
+    from apps.sentiment.training.synthetic import generate
 
     torch.manual_seed(0)
     base = str(base_model_path())

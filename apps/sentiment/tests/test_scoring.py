@@ -19,7 +19,7 @@ from apps.sentiment.scoring import (
     text_normalise,
 )
 from apps.sentiment.tiers.lexicon import LexiconScorer
-from apps.sentiment.training import metrics_compute
+from apps.sentiment.training.train import metrics_compute
 
 
 @pytest.mark.parametrize(

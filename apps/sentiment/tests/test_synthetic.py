@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from apps.sentiment.scoring import NEGATIVE, NEUTRAL, POSITIVE
-from apps.sentiment.synthetic import DOWN_VERBS, LOSS_DOWN, METRICS, UP_VERBS, generate
+from apps.sentiment.training.synthetic import DOWN_VERBS, LOSS_DOWN, METRICS, UP_VERBS, generate
 
 PHRASEBANK = (
     Path(__file__).resolve().parents[4] / "shared" / "data" / "sentiment" / "financial_phrasebank"

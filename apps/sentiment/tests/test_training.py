@@ -11,14 +11,9 @@ from django.core.management import call_command
 
 from apps.sentiment import metrics
 from apps.sentiment.selectors import FINBERT, LEXICON, TRAINED, scorer_get, scorer_reset
+from apps.sentiment.store import LATEST, latest_model_dir
 from apps.sentiment.tests.conftest import tiny_classifier_save
-from apps.sentiment.training import (
-    ID2LABEL,
-    LATEST,
-    TWITTER_LABELS,
-    examples_load,
-    latest_model_dir,
-)
+from apps.sentiment.training.train import ID2LABEL, TWITTER_LABELS, examples_load
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "sentiment" / "twitter_financial_news"
 
@@ -157,7 +152,7 @@ def test_student_keeps_evenly_spaced_teacher_layers(tiny_model_dir):
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from apps.sentiment.training import layers_kept, student_from
+    from apps.sentiment.training.train import layers_kept, student_from
 
     assert layers_kept(6, 5) == [0, 1, 2, 4, 5]
     assert layers_kept(6, 4) == [0, 2, 3, 5]
@@ -179,7 +174,7 @@ def test_student_keeps_evenly_spaced_teacher_layers(tiny_model_dir):
 def test_training_device_and_precision_resolve(monkeypatch):
     import torch
 
-    from apps.sentiment.training import training_setup
+    from apps.sentiment.training.train import training_setup
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert training_setup(None, "auto") == ("cpu", "fp32")

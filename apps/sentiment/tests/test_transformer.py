@@ -9,10 +9,9 @@ from apps.sentiment.tests.conftest import tiny_classifier_save
 from apps.sentiment.tiers.transformer import (
     OnnxScorer,
     TransformerScorer,
-    onnx_export,
-    onnx_quantize,
     tokenizer_load,
 )
+from apps.sentiment.training.export import onnx_export, onnx_quantize
 
 TEXTS = ["Apple profit rises on strong iPhone sales", "Shares fall", "", "$TSLA https://t.co/x"]
 

@@ -5,8 +5,8 @@ Two engines behind the same :class:`~apps.sentiment.scoring.Scorer` interface:
 - :class:`TransformerScorer`: PyTorch eager (CUDA when present, else CPU), in bf16 on CUDA by
   default (``SENTIMENT_DTYPE``: auto | fp32 | bf16 | fp16), optionally with torch's dynamic int8
   quantisation of the linear layers on CPU;
-- :class:`OnnxScorer`: ONNX Runtime on CPU, normally on the int8 model that
-  :func:`onnx_export` + :func:`onnx_quantize` produce (about 5x faster than fp32 eager torch).
+- :class:`OnnxScorer`: ONNX Runtime on CPU, normally on the int8 model that the training tooling
+  exports (``apps.sentiment.training.export``; about 5x faster than fp32 eager torch).
 
 Labels are mapped through the model's ``id2label`` (FinBERT: positive/negative/neutral).
 """
@@ -258,66 +258,3 @@ class OnnxScorer(_BatchedScorer):
 
     def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(self.session.run(["logits"], batch)[0])
-
-
-def onnx_export(model: Any, tokenizer: Any, path: Path, *, max_length: int = 64) -> Path:
-    """Export a sequence classifier to ONNX (opset 17, dynamic batch and sequence axes).
-
-    Uses the TorchScript exporter: ``optimum`` does not support transformers 5.
-    """
-    import torch  # noqa: PLC0415 - heavy ML runtime, loaded on first use
-
-    model = model.to("cpu").eval()
-    enc = tokenizer(
-        ["a sample headline for export", "another one"],
-        padding="max_length",
-        max_length=16,
-        truncation=True,
-        return_tensors="pt",
-    )
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    args = tuple(enc[n] for n in names)
-    axes = {n: {0: "batch", 1: "seq"} for n in names}
-    axes["logits"] = {0: "batch"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    class _Logits(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).logits
-
-    with torch.inference_mode():
-        torch.onnx.export(
-            _Logits(model),
-            args,
-            str(path),
-            input_names=names,
-            output_names=["logits"],
-            dynamic_axes=axes,
-            opset_version=17,
-            do_constant_folding=True,
-            dynamo=False,
-        )
-    return path
-
-
-def onnx_quantize(src: Path, dst: Path) -> Path:
-    """Dynamic int8 quantisation of the weights (activations quantised at run time).
-
-    Only MatMuls with a constant weight are quantised (``MatMulConstBOnly``): the attention
-    products of two activations stay fp32, which costs nothing in speed and keeps accuracy.
-    """
-    from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 - heavy ML runtime, loaded on first use
-
-    quantize_dynamic(
-        str(src),
-        str(dst),
-        weight_type=QuantType.QInt8,
-        extra_options={"MatMulConstBOnly": True},
-    )
-    return dst

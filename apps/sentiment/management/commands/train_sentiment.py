@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.sentiment.selectors import scorer_reset
-from apps.sentiment.training import TrainConfig, train, training_setup
+from apps.sentiment.training.train import TrainConfig, train, training_setup
 
 DEFAULT_DATA = settings.BASE_DIR / "data" / "sentiment" / "twitter_financial_news"
 

