@@ -43,7 +43,7 @@ class WalkForwardConfig:
         parts = [int(p) for p in spec.split(":")]
         if len(parts) not in (2, 3):
             raise ValueError("walk-forward spec is TRAIN:TEST[:STEP] (bars)")
-        return WalkForwardConfig(*parts)  # type: ignore[arg-type]
+        return WalkForwardConfig(*parts)
 
 
 @dataclass

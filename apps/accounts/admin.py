@@ -11,8 +11,8 @@ from django_otp_webauthn.utils import get_attestation_model, get_credential_mode
 from apps.core.admin_utils import ReadOnlyAdmin
 
 credential_model = get_credential_model()
-if not admin.site.is_registered(credential_model):  # type: ignore[arg-type]
-    admin.site.register(credential_model, WebAuthnCredentialAdmin)  # type: ignore[arg-type]
+if not admin.site.is_registered(credential_model):
+    admin.site.register(credential_model, WebAuthnCredentialAdmin)
 
 
 @admin.register(WebAuthnUserHandle)
@@ -21,7 +21,7 @@ class WebAuthnUserHandleAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "handle_hex")
 
 
-@admin.register(get_attestation_model())  # type: ignore[arg-type]
+@admin.register(get_attestation_model())
 class WebAuthnAttestationAdmin(ReadOnlyAdmin):
     list_display = ("credential", "fmt")
     list_filter = ("fmt",)

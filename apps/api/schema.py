@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
-class JWTFamilyScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+class JWTFamilyScheme(OpenApiAuthenticationExtension):
     target_class = "apps.api.auth.authentication.JWTFamilyAuthentication"
     name = "jwtAuth"
 

@@ -197,7 +197,7 @@ def trade_why(*, trade_id: int) -> TradeWhy:
                 "title": s.article.title,
                 "url": s.article.url,
                 "source": s.article.source.name,
-                "published_at": s.visible,  # type: ignore[attr-defined]
+                "published_at": s.visible,
                 "score": s.score,
                 "confidence": s.confidence,
                 "tier": s.tier,

@@ -78,7 +78,7 @@ class SessionSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class StepUpBeginSerializer(serializers.Serializer):  # type: ignore[type-arg]
     action = serializers.ChoiceField(choices=[a.value for a in StepUpAction])
-    target = StrictCharField(  # type: ignore[assignment]
+    target = StrictCharField(
         max_length=40,
         required=False,
         allow_blank=True,

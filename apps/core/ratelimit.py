@@ -230,7 +230,7 @@ class LimitedSession(requests.Session):
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:  # type: ignore[override]
+    ) -> requests.Response:
         if self.bucket is not None:
             self.bucket.acquire(max_wait_s=self.max_wait_s)
         if kwargs.get("timeout") is None:

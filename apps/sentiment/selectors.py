@@ -93,12 +93,12 @@ def _load_trained(model_dir: Path) -> ScorerChoice:
     scorer: Scorer
     use_onnx = settings.SENTIMENT_ENGINE == "onnx" and (model_dir / ONNX_FILE).is_file()
     if use_onnx and torch_device() == "cpu":
-        scorer = OnnxScorer(model_dir, **common)  # type: ignore[arg-type]
+        scorer = OnnxScorer(model_dir, **common)
     else:
         scorer = TransformerScorer(
             str(model_dir),
             dtype=settings.SENTIMENT_DTYPE,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     return ScorerChoice(scorer=scorer, kind=TRAINED, source=str(model_dir))
 

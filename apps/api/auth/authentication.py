@@ -23,7 +23,7 @@ class JWTFamilyAuthentication(JWTAuthentication):
         return token
 
     def authenticate(self, request: Request) -> tuple[Any, Token] | None:
-        return super().authenticate(request)  # type: ignore[return-value]
+        return super().authenticate(request)
 
 
 def request_family(request: Request) -> str:

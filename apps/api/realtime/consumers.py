@@ -29,7 +29,7 @@ CLOSE_REVOKED = 4001
 WATCH_EVERY_S = 30.0  # re-check revocation and renew group membership (channels-redis expiry)
 
 
-class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class EventsConsumer(AsyncJsonWebsocketConsumer):
     family: str = ""
     user_id: int = 0
     _watch: asyncio.Task[None] | None = None

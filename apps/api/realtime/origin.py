@@ -14,7 +14,7 @@ def allowed_origins() -> list[str]:
     return [settings.DASHBOARD_ORIGIN, settings.API_ORIGIN]
 
 
-class DashboardOriginValidator(OriginValidator):  # type: ignore[misc]
+class DashboardOriginValidator(OriginValidator):
     """Channels' OriginValidator, reading the allowed origins from settings on each connection.
     A socket without an Origin header is refused too."""
 

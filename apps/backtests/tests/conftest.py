@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def random_walk(ticker, n, seed, start=100.0):
 
 @dataclass(frozen=True)
 class ScriptConfig(StrategyConfig):
-    by_ticker: tuple = ()  # ((ticker, scores tuple), ...)
+    by_ticker: tuple[Any, ...] = ()  # ((ticker, scores tuple), ...)
 
 
 class Scripted(Strategy):

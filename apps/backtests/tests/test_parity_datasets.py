@@ -18,6 +18,7 @@ import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,7 +35,7 @@ WORKER = ROOT / "bench" / "reference_engines.py"
 CASH, RATE = 10_000.0, 0.002
 
 
-def _backtesting_py_trades(frame, tmp_path: Path, fast: int, slow: int) -> dict:
+def _backtesting_py_trades(frame, tmp_path: Path, fast: int, slow: int) -> dict[str, Any]:
     """backtesting.py's trades on ``frame``, from a child process (``-P``: see the docstring)."""
     npz = tmp_path / "bars.npz"
     np.savez(

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def ping(**kw: object) -> Ping:
-    return Ping(sent_at=time.time(), **kw)  # type: ignore[arg-type]
+    return Ping(sent_at=time.time(), **kw)
 
 
 def publish(message: Ping, stream: str = Stream.PING_1) -> OutboxMessage:
@@ -209,7 +209,7 @@ class Server:
 def own_redis(tmp_path: Path, settings: object) -> Iterator[Server]:
     server = Server(_free_port(), tmp_path)
     server.start()
-    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"  # type: ignore[attr-defined]
+    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"
     yield server
     server.stop()
 

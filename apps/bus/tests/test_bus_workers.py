@@ -27,7 +27,7 @@ Workers = Callable[..., WorkerProcess]
 
 def publish(**kw: object) -> str:
     with transaction.atomic():
-        row = outbox.publish(Stream.PING_1, Ping(sent_at=time.time(), **kw))  # type: ignore[arg-type]
+        row = outbox.publish(Stream.PING_1, Ping(sent_at=time.time(), **kw))
     return str(row.event_id)
 
 

@@ -112,7 +112,7 @@ def test_two_sentiment_workers_share_a_backlog_exactly_once(
     assert ArticleSentiment.objects.count() == expected_rows
     assert redis_conn.xlen(Stream.NEWS_SCORED.value) == n
     scored_ids = {
-        int(re.search(rb'"article_id":\s*(\d+)', f[b"body"]).group(1))  # type: ignore[union-attr]
+        int(re.search(rb'"article_id":\s*(\d+)', f[b"body"]).group(1))
         for _, f in redis_conn.xrange(Stream.NEWS_SCORED.value)
     }
     assert scored_ids == {a.article_id for a in batch}
@@ -131,7 +131,7 @@ def test_two_execution_workers_keep_each_tickers_order(
     tickers = ["AAA", "BBB", "CCC"]
     broker = broker_default()
     for tk in tickers:
-        broker.on_bar(tk, time=t, open=50, high=50, low=50, close=50)  # type: ignore[attr-defined]
+        broker.on_bar(tk, time=t, open=50, high=50, low=50, close=50)
     env = {"BUS_DRAINS": "execution=4"}  # asks for parallel drains; an ordered group ignores it
     celery_workers(["execution"], env)
     celery_workers(["execution"], env)

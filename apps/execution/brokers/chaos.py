@@ -66,7 +66,7 @@ class ChaosSimulatedBroker(SimulatedBroker):
         self._client, self._bucket, self._max_wait_s = client, bucket, max_wait_s
 
     # A data descriptor beats the attribute SimulatedBroker.__init__ sets.
-    @property  # type: ignore[override]
+    @property
     def max_participation(self) -> Decimal | None:
         return PARTIAL_PARTICIPATION if self._mode() == "partial" else None
 

@@ -97,7 +97,7 @@ def _close_at(ticker: str, visible_at: datetime) -> Decimal:
 def test_execution_consumer_claims_in_the_transaction_and_sends_after(redis_conn):
     broker = broker_default()
     t = datetime(2017, 3, 1, 21, tzinfo=UTC)
-    broker.on_bar("AAA", time=t, open=50, high=50, low=50, close=50)  # type: ignore[attr-defined]
+    broker.on_bar("AAA", time=t, open=50, high=50, low=50, close=50)
     sig = Signal.objects.create(
         ticker="AAA",
         direction="long",
@@ -124,7 +124,7 @@ def test_execution_consumer_claims_in_the_transaction_and_sends_after(redis_conn
     (trade,) = Trade.objects.all()
     assert trade.status == Trade.Status.ACCEPTED and trade.strategy == "momentum"
     assert [o.client_order_id for o in broker.open_orders()] == [trade.client_order_id]
-    broker.on_bar("AAA", time=t + timedelta(days=1), open=51, high=52, low=50, close=51)  # type: ignore[attr-defined]
+    broker.on_bar("AAA", time=t + timedelta(days=1), open=51, high=52, low=50, close=51)
     from apps.execution.services import context_live, orders_sync
 
     orders_sync(context_live(broker))
@@ -145,7 +145,7 @@ def test_tasks_market_tick_fills_from_stored_bars_and_generate_decides(redis_con
     closes = bars_create("TST", date(2017, 1, 3), date(2017, 3, 31))
     broker = broker_default()
     ctx = context_live(broker)
-    broker.on_bar("TST", time=closes[-3], open=100, high=100, low=100, close=100)  # type: ignore[attr-defined]
+    broker.on_bar("TST", time=closes[-3], open=100, high=100, low=100, close=100)
     trade = order_submit(
         ctx,
         spec=OrderSpec(ticker="TST", side="buy", qty=Decimal(2), purpose="entry"),

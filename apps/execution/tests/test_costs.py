@@ -106,7 +106,7 @@ def test_commission_round_trip_and_frozen(model):
     assert again == model
     assert hash(again) == hash(model)
     with pytest.raises(AttributeError):
-        model.minimum = D(5)  # type: ignore[misc]
+        model.minimum = D(5)
 
 
 @pytest.mark.parametrize("model", [BpsSlippage(), SpreadSlippage(), VolumeSlippage(), NoSlippage()])
@@ -115,7 +115,7 @@ def test_slippage_round_trip(model):
 
 
 def test_params_are_exact_decimals_and_non_negative():
-    assert BpsCommission(bps=0.1).bps == D("0.1")  # type: ignore[arg-type]  # via str, not binary
+    assert BpsCommission(bps=0.1).bps == D("0.1")  # via str, not binary
     with pytest.raises(ValueError, match=">= 0"):
         BpsSlippage(bps=D(-1))
 

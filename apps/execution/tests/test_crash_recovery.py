@@ -119,10 +119,10 @@ def _crash_and_recover(celery_workers, broker: Broker, ticker: str, price: Decim
 def test_crash_between_submit_and_record_simulated(redis_conn, celery_workers):
     broker = broker_default()
     bar = {"open": 50, "high": 50, "low": 50, "close": 50}
-    broker.on_bar("AAA", time=T, **bar)  # type: ignore[attr-defined]
+    broker.on_bar("AAA", time=T, **bar)
 
     def fill() -> None:
-        broker.on_bar("AAA", time=T + timedelta(days=1), **bar)  # type: ignore[attr-defined]
+        broker.on_bar("AAA", time=T + timedelta(days=1), **bar)
 
     _crash_and_recover(celery_workers, broker, "AAA", Decimal(50), {}, fill)
 
@@ -166,7 +166,7 @@ def test_pushed_alpaca_updates_drive_the_state_machine(redis_conn, request):
         )
         wait_for(lambda: Trade.objects.get(pk=trade.pk).status == "filled", 30)
     finally:
-        broker.close()  # type: ignore[attr-defined]
+        broker.close()
     events = list(trade.updates.values_list("event", flat=True))
     assert "fill" in events, events
     n = len(events)

@@ -23,9 +23,7 @@ def run(*args: str) -> str:
 @pytest.mark.django_db
 def test_pause_cancels_orders_resume_and_reset(redis_conn):
     broker = broker_default()
-    broker.on_bar(  # type: ignore[attr-defined]
-        "X", time=datetime(2017, 1, 3, tzinfo=UTC), open=10, high=10, low=10, close=10
-    )
+    broker.on_bar("X", time=datetime(2017, 1, 3, tzinfo=UTC), open=10, high=10, low=10, close=10)
     broker.submit_order(
         OrderRequest(
             client_order_id="manual",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from itertools import count
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def round_trip(
     *,
     ticker: str = "AAPL",
     direction: str = "long",
-    sources: list[dict] | None = None,
+    sources: list[dict[str, Any]] | None = None,
     entry_px: str = "100",
     exit_px: str = "110",
     qty: str = "10",

@@ -2,6 +2,7 @@
 
 import random
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def simulate(seed: int, config: LearningConfig, trades: int = TRADES):
     rng = random.Random(seed)
     weights = dict.fromkeys(NAMES, START)
     outcomes: list[AttributedOutcome] = []
-    history: list[tuple[int, dict]] = []
+    history: list[tuple[int, dict[str, Any]]] = []
     log: list[ReplayCycle] = []
     while len(outcomes) < trades:
         scores = {n: rng.uniform(-1, 1) for n in NAMES}

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 # The project's real-data folder (a sibling of the checkout); TRADEBOT_SHARED_DATA overrides it.
@@ -47,7 +48,7 @@ class _QuietServer(ThreadingHTTPServer):
 
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -133,7 +134,7 @@ class StandInServer:
 
         self.httpd = _QuietServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False  # type: ignore[attr-defined]
+        self.httpd.block_on_close = False
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -260,7 +261,7 @@ def hanging(server: StandInServer, seconds: float = 60.0) -> Handler:
 # --- Reddit (PRAW cassettes) ----------------------------------------------------------------------
 
 
-def _cassette_interactions() -> list[dict]:
+def _cassette_interactions() -> list[dict[str, Any]]:
     out = []
     for path in sorted(CASSETTES.glob("*.json")):
         out.extend(json.loads(path.read_text())["interactions"])
@@ -271,13 +272,13 @@ def install_reddit(server: StandInServer) -> None:
     """Replay PRAW's recorded Reddit traffic: the token endpoint and the recorded listings."""
     interactions = _cassette_interactions()
     token = next(i for i in interactions if i["request"]["uri"].endswith("/api/v1/access_token"))
-    listings: dict[str, list[dict]] = {}
+    listings: dict[str, list[dict[str, Any]]] = {}
     for inter in interactions:
         parts = urlsplit(inter["request"]["uri"])
         if parts.netloc == "oauth.reddit.com" and inter["request"]["method"] == "GET":
             listings.setdefault(parts.path.rstrip("/"), []).append(inter)
 
-    def recorded(inter: dict) -> Response:
+    def recorded(inter: dict[str, Any]) -> Response:
         resp = inter["response"]
         headers = {"Content-Type": resp["headers"].get("Content-Type", ["application/json"])[0]}
         return Response(resp["status"]["code"], resp["body"]["string"].encode("utf-8"), headers)
@@ -307,7 +308,7 @@ def install_reddit(server: StandInServer) -> None:
 # --- X v2 recent search ---------------------------------------------------------------------------
 
 
-def stocknet_raw_tweets() -> list[dict]:
+def stocknet_raw_tweets() -> list[dict[str, Any]]:
     tweets = []
     for path in sorted(STOCKNET_RAW.glob("*/*")):
         for line in path.read_text().splitlines():
@@ -316,7 +317,7 @@ def stocknet_raw_tweets() -> list[dict]:
     return tweets
 
 
-def _v2_tweet(status: dict) -> dict:
+def _v2_tweet(status: dict[str, Any]) -> dict[str, Any]:
     created = datetime.strptime(status["created_at"], "%a %b %d %H:%M:%S %z %Y")
     return {
         "id": status["id_str"],
@@ -377,9 +378,9 @@ def _json() -> dict[str, str]:
 # --- Alpaca news ----------------------------------------------------------------------------------
 
 
-def alpaca_news_items() -> list[dict]:
+def alpaca_news_items() -> list[dict[str, Any]]:
     """Every distinct news object in Alpaca's docs examples and alpaca-py's test fixtures."""
-    items: dict[int, dict] = {}
+    items: dict[int, dict[str, Any]] = {}
     for record in json.loads(
         (ALPACA / "alpaca_py_test_payloads" / "alpaca_py_mocked_responses.json").read_text()
     ):

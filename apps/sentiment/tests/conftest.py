@@ -127,7 +127,7 @@ def tiny_classifier_save(
     from transformers import BertConfig, BertForSequenceClassification
 
     # transformers 5 still exports BertTokenizerFast (its stubs do not say so).
-    BertTokenizerFast = transformers.BertTokenizerFast  # type: ignore[attr-defined]
+    BertTokenizerFast = transformers.BertTokenizerFast
 
     from apps.sentiment.training.train import base_model_path
 

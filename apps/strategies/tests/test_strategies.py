@@ -192,8 +192,8 @@ def test_a_failing_strategy_scores_nan_and_reports():
 
 def test_configs_are_frozen_and_built_from_params():
     s = strategy_build("momentum", {"lookback": 10})
-    assert s.config.lookback == 10  # type: ignore[attr-defined]
+    assert s.config.lookback == 10
     with pytest.raises(AttributeError):
-        s.config.lookback = 3  # type: ignore[attr-defined,misc]
+        s.config.lookback = 3
     with pytest.raises(LookupError):
         strategy_build("nope")
