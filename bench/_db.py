@@ -24,6 +24,7 @@ def setup_django(db_name: str = "tradebot_bench") -> None:
     import secrets
 
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
+    os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_hex(32))
     import django
 
     django.setup()

@@ -325,12 +325,17 @@ class StreamConsumer:
             log.exception("bus: %s prepare() failed; handling one by one", self.group)
         if not self.savepoint_per_message:
             try:
-                with transaction.atomic(), self._batch_span(fresh):
+                with transaction.atomic(), self._batch_span(fresh) as batch_span:
                     for d in fresh:
                         d.emitted.clear()
                     self.handle_batch(fresh)
+                    # Each message's outputs continue its own trace (a span per message, child of
+                    # its producer's), so one article stays one trace through batched stages.
                     for d in fresh:
-                        d.outputs = self._outputs(d)
+                        span = batch_span if len(fresh) == 1 else self._message_span(d)
+                        with trace.use_span(span, end_on_exit=len(fresh) > 1):
+                            d.span_context = span.get_span_context()
+                            d.outputs = self._outputs(d)
                     self._write_receipts(fresh)
                 return fresh, []
             except ReceiptConflict:
@@ -453,6 +458,21 @@ class StreamConsumer:
         except ValueError:
             carrier = {}
         return propagate.extract(carrier)
+
+    def _message_span(self, d: Delivery) -> Any:
+        """A span of one message of a batch (a child of its producer's), not made current."""
+        return tracer.start_span(
+            f"consume {self.stream}",
+            context=self._context(d),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis_streams",
+                "messaging.destination.name": self.stream,
+                "messaging.consumer.group.name": self.group,
+                "messaging.message.id": d.message_id,
+                "messaging.batch.message_count": 1,
+            },
+        )
 
     def _span(self, d: Delivery) -> Any:
         return tracer.start_as_current_span(

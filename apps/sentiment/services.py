@@ -47,6 +47,32 @@ def article_sentiments_save(*, scored: ScoredArticle) -> int:
     return len(rows)
 
 
+def article_sentiments_save_many(*, scored: list[ScoredArticle]) -> set[int]:
+    """:func:`article_sentiments_save` for a batch in two statements. Returns the ids of the
+    articles whose rows were offered (those that still exist)."""
+    ids = {s.article_id for s in scored}
+    existing = set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    for gone in sorted(ids - existing):
+        log.warning("sentiment: article %s is gone; score not stored", gone)
+    ArticleSentiment.objects.bulk_create(
+        [
+            ArticleSentiment(
+                article_id=sc.article_id,
+                ticker=s.ticker,
+                score=s.score,
+                confidence=s.confidence,
+                model_used=sc.model_used,
+                tier=sc.tier,
+            )
+            for sc in scored
+            if sc.article_id in existing
+            for s in sc.scores
+        ],
+        ignore_conflicts=True,
+    )
+    return {sc.article_id for sc in scored if sc.article_id in existing and sc.scores}
+
+
 def article_raw(article: Article) -> RawArticle:
     """The ``news:raw`` payload of a stored article (built by the news stage's one builder)."""
     return raw_article(article, source=article.source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 
@@ -23,6 +24,31 @@ class SignalsOnNewsConsumer(StreamConsumer):
     queue = Queue.SIGNALS.value
     clock: Clock | None = None  # the market clock (the replay's when one drives the bot)
 
+    def __init__(self, consumer_name: str | None = None) -> None:
+        super().__init__(consumer_name)
+        self._last_of: dict[str, str] = {}  # ticker -> the batch's last message naming it
+        self._at: datetime | None = None
+
+    def _now(self) -> datetime:
+        # Market time, never the wall clock: under a replay the wall is years ahead of the market,
+        # and a decision "now" would see every bar and article stored (lookahead).
+        return (self.clock or market_clock()).now()
+
+    def prepare(self, deliveries: list[Delivery]) -> None:
+        """One decision per ticker per micro-batch, at one time: a burst of articles about a ticker
+        is evaluated once, at its last article (the decision sees every article stored by then),
+        instead of once per article with the same inputs."""
+        self._at = None
+        traded = set(settings.TRADING_SYMBOLS)
+        self._last_of = {
+            s.ticker: d.message_id
+            for d in deliveries
+            if isinstance(d.message, ScoredArticle)
+            for s in d.message.scores
+            if s.ticker in traded
+        }
+        self._at = self._now()
+
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
         if not isinstance(event, ScoredArticle):
@@ -32,9 +58,10 @@ class SignalsOnNewsConsumer(StreamConsumer):
         if not tickers:
             log.debug("signals: article %s names no traded ticker; skipped", event.article_id)
             return
-        # Market time, never the wall clock: under a replay the wall is years ahead of the market,
-        # and a decision "now" would see every bar and article stored (lookahead).
-        at = (self.clock or market_clock()).now()
+        mine = delivery.message_id
+        # A later article of this batch names the ticker too: the decision is made there.
+        tickers = [t for t in tickers if self._last_of.get(t, mine) == mine]
+        at = self._at or self._now()
         for ticker in tickers:
             outcome = signal_generate(ticker=ticker, at=at, publish=False)
             if outcome is not None and outcome.created:

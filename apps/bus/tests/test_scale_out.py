@@ -172,3 +172,56 @@ def test_two_execution_workers_keep_each_tickers_order(
         trades = list(Trade.objects.filter(ticker=tk).order_by("pk"))
         first = next(s for s in signals if s.ticker == tk)
         assert [tr.signal_id for tr in trades if tr.purpose == "entry"] == [first.pk], tk
+
+
+def test_signals_stage_decides_once_per_ticker_per_batch(redis_conn, settings) -> None:
+    """A burst about one ticker is one decision (at its last article), not one per article."""
+    from datetime import date
+
+    from apps.core.services import strategies_seed
+    from apps.sentiment.contracts import ScoredArticle, TickerSentiment
+    from apps.strategies.models import Signal
+    from apps.strategies.tests.dbdata import article_scored, bars_create
+    from tasks.consumers.signals import SignalsOnNewsConsumer
+
+    settings.TRADING_SYMBOLS = ["TST", "OTH"]
+    strategies_seed()
+    bars_create("TST", date(2017, 1, 3), date(2017, 6, 30))
+    bars_create("OTH", date(2017, 1, 3), date(2017, 6, 30), seed=7)
+    now = timezone.now()
+    arts = [article_scored("TST", now - timedelta(hours=1), 0.5 + i / 10) for i in range(4)]
+    arts.append(article_scored("OTH", now - timedelta(hours=1), -0.6))
+    with transaction.atomic():
+        for art in arts:
+            outbox.publish(
+                Stream.NEWS_SCORED.value,
+                ScoredArticle(
+                    article_id=art.pk,
+                    published_at=art.published_at,
+                    scores=tuple(TickerSentiment(t, 0.7, 0.9) for t in art.tickers),
+                    model_used="test@1",
+                ),
+            )
+    assert SignalsOnNewsConsumer().consume() == 5
+    assert sorted(Signal.objects.values_list("ticker", flat=True)) == ["OTH", "TST"]
+    assert redis_conn.xlen(Stream.SIGNALS_GENERATED.value) == 2
+    # Every article was handled (one receipt each), the decisions made once per ticker.
+    assert ProcessedMessage.objects.filter(group="signals").count() == 5
+    # The same burst split over two batches: a decision in each.
+    Signal.objects.all().delete()
+    redis_conn.delete(Stream.SIGNALS_GENERATED.value)
+    with transaction.atomic():
+        for art in arts[:2]:
+            outbox.publish(
+                Stream.NEWS_SCORED.value,
+                ScoredArticle(
+                    article_id=art.pk,
+                    published_at=art.published_at,
+                    scores=(TickerSentiment("TST", 0.7, 0.9),),
+                    model_used="test@2",
+                ),
+            )
+    consumer = SignalsOnNewsConsumer()
+    assert consumer.consume(count=1) == 1
+    assert consumer.consume(count=1) == 1
+    assert Signal.objects.filter(ticker="TST").count() == 2
