@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.bus_bench", "bench.sentiment_bench", "bench.backtest_bench"]
+BENCHES = [
+    "bench.bus_bench",
+    "bench.pipeline_bench",
+    "bench.sentiment_bench",
+    "bench.backtest_bench",
+]
 
 
 def main() -> None:

@@ -133,6 +133,19 @@ def reset() -> None:
     prices()
 
 
+def flat() -> None:
+    """No positions, no orders (here and at the simulated broker): the next long signal of each
+    ticker is an entry, so a latency run sees orders and not only "already in a position"."""
+    from apps.execution.models import Position, Trade, TradeUpdate
+    from apps.execution.services import broker_default
+
+    for model in (TradeUpdate, Trade, Position):
+        model.objects.all().delete()
+    broker: Any = broker_default()
+    broker.reset()
+    prices()
+
+
 def prices() -> None:
     """The simulated broker's last price of each traded symbol: its last stored close."""
     from django.conf import settings
@@ -196,13 +209,20 @@ class Feed:
             self.n += 1
             batch.append(
                 FetchedItem(
-                    title=text, url=url, published_at=now - timedelta(seconds=30), tickers=(ticker,)
+                    title=text,
+                    url=url,
+                    # A summary of its own: the tweets repeat, and a repeated story is deduplicated.
+                    summary=f"bench item {self.n}",
+                    published_at=now - timedelta(seconds=30),
+                    tickers=(ticker,),
                 )
             )
         t = time.time()
         for item in batch:
             self.arrivals[item.url] = t
-        article_ingest(source=self.source, items=batch, extractor=self.extractor)
+        result = article_ingest(source=self.source, items=batch, extractor=self.extractor)
+        if result.stored != len(batch):
+            raise RuntimeError(f"the news stage stored {result.stored} of {len(batch)} articles")
 
     def steady(self, rate: float, seconds: float, tick: float = 0.01) -> float:
         """Publish at ``rate`` for ``seconds``; returns the rate achieved."""
@@ -278,6 +298,9 @@ def Count(field: str) -> Any:  # noqa: N802 - Django's aggregate, imported late
 def run_rate(
     feed: Feed, collector: Any, memory: Any, rate: float, seconds: float
 ) -> dict[str, Any]:
+    wait_until(drained, 120)
+    time.sleep(2)  # orders are sent after their batch is acknowledged: let the last ones finish
+    flat()
     feed.arrivals.clear()
     memory.clear()
     with collector.lock:
@@ -301,8 +324,9 @@ def run_rate(
 
 
 def sustained(feed: Feed, rates: list[float], seconds: float) -> list[dict[str, Any]]:
-    """A minute at each rate; sustained if the backlog at the end is at most a second of arrivals
-    and it did not keep growing (last sample not above the first half's highest + one second)."""
+    """A minute at each rate; sustained if the backlog (entries not yet acknowledged by the three
+    stages, sampled every 5 s) did not keep growing: the last sample is not above the first half's
+    highest by more than a second of arrivals."""
     out = []
     for rate in rates:
         samples: list[int] = []
@@ -322,7 +346,8 @@ def sustained(feed: Feed, rates: list[float], seconds: float) -> list[dict[str, 
         achieved = sent / (time.perf_counter() - t0)
         end = backlog()
         half = samples[: max(1, len(samples) // 2)]
-        ok = end <= rate and end <= max(half) + rate and achieved >= 0.95 * rate
+        # What is in flight (batches being scored, decided, sent) stays; what grows is a backlog.
+        ok = end <= max(half) + rate and achieved >= 0.95 * rate
         out.append(
             {"rate": rate, "achieved": achieved, "backlog": [*samples, end], "sustained": ok}
         )
@@ -371,6 +396,7 @@ def main() -> None:
         "--finbert", default="", help="model dir for the sentiment tier (FINBERT_MODEL)"
     )
     ap.add_argument("--skip-sustain", action="store_true")
+    ap.add_argument("--skip-steady", action="store_true")
     ap.add_argument("--skip-backlog", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--db", default="tradebot_bench", help="database of the bench (created)")
@@ -420,7 +446,8 @@ def main() -> None:
         wait_until(lambda: ProcessedMessage.objects.filter(group="execution").exists(), 300)
         wait_until(drained, 180)
         results["steady"] = [
-            run_rate(feed, collector, memory, float(r), args.seconds) for r in args.rates.split(",")
+            run_rate(feed, collector, memory, float(r), args.seconds)
+            for r in ([] if args.skip_steady else args.rates.split(","))
         ]
         if not args.skip_sustain:
             results["sustain"] = sustained(

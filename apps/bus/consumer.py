@@ -10,6 +10,7 @@ one service. Tests call :meth:`consume` directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -187,6 +188,16 @@ class StreamConsumer:
         if drains > 1:
             self.name = f"{self.name}:{slot}"
         batch = self.read_count or self.cfg["BATCH"]
+        try:
+            return self._drain_loop(deadline, linger, drains, batch, slot)
+        except BaseException:
+            # A drain that dies of an error must not leave its flag set (publishers would queue
+            # no new drain until it expires): the next publish wakes a fresh one.
+            with contextlib.suppress(redis.exceptions.RedisError):
+                outbox.clear_wake(self.group, slot)
+            raise
+
+    def _drain_loop(self, deadline: float, linger: int, drains: int, batch: int, slot: int) -> int:
         total = 0
         while True:
             if time.monotonic() >= deadline:
