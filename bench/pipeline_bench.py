@@ -421,8 +421,8 @@ def main() -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from apps.core.services import strategies_seed
     from apps.market.models import MarketBar
+    from apps.strategies.seed import strategies_seed
 
     memory = InMemorySpanExporter()
     provider = TracerProvider()

@@ -178,9 +178,9 @@ def test_signals_stage_decides_once_per_ticker_per_batch(redis_conn, settings) -
     """A burst about one ticker is one decision (at its last article), not one per article."""
     from datetime import date
 
-    from apps.core.services import strategies_seed
     from apps.sentiment.contracts import ScoredArticle, TickerSentiment
     from apps.strategies.models import Signal
+    from apps.strategies.seed import strategies_seed
     from apps.strategies.tests.dbdata import article_scored, bars_create
     from tasks.consumers.signals import SignalsOnNewsConsumer
 
