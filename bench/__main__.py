@@ -10,6 +10,7 @@ BENCHES = [
     "bench.pipeline_bench",
     "bench.sentiment_bench",
     "bench.backtest_bench",
+    "bench.api_bench",
 ]
 
 

@@ -104,6 +104,16 @@ else:
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# The web process (ASGI) runs each request's sync code in a thread of its own, so a persistent
+# connection per thread means a new PostgreSQL connection per request. DATABASE_POOL=true shares a
+# psycopg pool instead (set for the web process in the Procfile; see docs/api.md, bench/api_bench.py).
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": 10,
+    }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Fail closed (tradebot/security.py): with DEBUG off and a database of its own, a missing, short or

@@ -199,3 +199,12 @@ def test_no_password_signs_in_anywhere(signed_in: SignedIn) -> None:
     r = APIClient().post("/admin/login/", {"username": "alice", "password": "hunter2hunter2"})
     assert r.status_code == 200  # the form again: not signed in
     assert "_auth_user_id" not in APIClient().session
+
+
+def test_the_admin_signs_in_with_a_passkey_only(client: Any) -> None:
+    page = client.get("/admin/login/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "passkey-verification-placeholder" in body
+    assert "otp_webauthn_config" in body
+    assert 'type="password"' not in body
