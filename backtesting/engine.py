@@ -21,6 +21,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -208,12 +209,28 @@ class Engine:
             px = cfg.slippage.fill_price(side, ref_price, abs(qty), volume=vol or None)
         if cfg.booking_decimals is None:
             fee = cfg.commission.fee_float(abs(qty), px)
-        else:  # booked as the simulated broker books
-            px = book_amount(px, cfg.booking_decimals)
-            fee = book_amount(cfg.commission.fee_float(abs(qty), px), cfg.booking_decimals)
+        else:  # booked as the simulated broker books: its Decimal arithmetic, then rounding
+            px, fee = self._fill_booked(book, bar, qty, ref_price, cfg.booking_decimals)
         self.state.cash -= qty * px + fee
         self.fills.append(FillRecord(book.index, bar, phase, qty, px, fee))
         return px, fee
+
+    def _fill_booked(
+        self, book: Book, bar: int, qty: float, ref_price: float, decimals: int
+    ) -> tuple[float, float]:
+        """Price and fee exactly as the simulated broker books them (Decimal slippage from the
+        reference price, then :func:`apps.execution.ledger.book_amount`)."""
+        ref = Decimal(repr(ref_price))
+        size = Decimal(repr(abs(qty)))
+        if self.no_slippage:
+            px = ref
+        else:
+            vol = Decimal(repr(float(book.frame.volume[bar])))
+            side = "buy" if qty > 0 else "sell"
+            px = self.cfg.slippage.fill_price(side, ref, size, volume=vol or None)
+        px = book_amount(px, decimals)
+        fee = book_amount(self.cfg.commission.fee(size, px), decimals)
+        return float(px), float(fee)
 
     # -- events ------------------------------------------------------------------------------
 

@@ -149,6 +149,7 @@ def backtest_log(engine: Engine, result: Any, start_ns: int) -> Log:
             )
     signals.sort(key=lambda s: (s["at"], s["ticker"]))
     books = {b.ticker: b for b in engine.books}
+    trailing = engine.risk is not None and engine.risk.stop_order_type == "trailing_stop"
     exiting = {b.ticker for b in engine.books if b.pending is not None and b.pending.direction == 0}
     orders: list[dict[str, Any]] = []
 
@@ -182,7 +183,8 @@ def backtest_log(engine: Engine, result: Any, start_ns: int) -> Log:
                 "stop_loss",
                 exit_side,
                 t["size"],
-                stop=_px(t["stop_price"]),
+                # a trailing stop's level moves: the broker holds its trail, not a price
+                stop=None if trailing else _px(t["stop_price"]),
                 status=status,
                 fill_day=_bar_day(book, t["exit_bar"]) if by_stop else None,
                 price=_px(t["exit_price"]) if by_stop else None,
@@ -271,13 +273,23 @@ def _first_differences(a: list[Any], b: list[Any], n: int = 3) -> list[tuple[Any
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("symbols", "start", "end", "news"),
+    ("symbols", "start", "end", "news", "stop_type"),
     [
-        (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False),
-        (["AAPL", "MSFT", "AMZN", "GOOG", "FB"], date(2015, 10, 1), date(2015, 12, 31), True),
+        (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False, "stop"),
+        (
+            ["AAPL", "MSFT", "AMZN", "GOOG", "FB"],
+            date(2015, 10, 1),
+            date(2015, 12, 31),
+            True,
+            "stop",
+        ),
+        (["JPM", "BAC", "INTC"], date(2016, 1, 4), date(2016, 6, 30), False, "trailing_stop"),
     ],
 )
-def test_live_replay_and_backtest_run_agree(redis_conn, symbols, start, end, news):
+def test_live_replay_and_backtest_run_agree(
+    redis_conn, settings, symbols, start, end, news, stop_type
+):
+    settings.RISK_STOP_ORDER_TYPE = stop_type
     replay_trading(symbols=symbols, start=start, end=end, with_news=news)
     live = live_log(symbols)
     cfg = config_from_live(symbols, start, end)

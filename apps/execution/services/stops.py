@@ -73,6 +73,16 @@ def stops_ensure(ctx: ExecutionContext, *, ticker: str) -> Trade | None:
         return None
     want = abs(pos.qty)
     side = Trade.Side.SELL if pos.qty > 0 else Trade.Side.BUY
+    if (
+        not stops
+        and Trade.objects.filter(
+            broker=ctx.label, ticker=ticker, purpose=Trade.Purpose.EXIT, status__in=OPEN_STATUSES
+        ).exists()
+    ):
+        # an exit is working: it canceled the stop on its way out, and a new stop next to it
+        # could sell the position twice (the exit itself closes it; if it expires, the next
+        # reconciliation protects the position again)
+        return None
     for extra in stops[1:]:
         stop_cancel(ctx, trade=extra)
     if stops:
