@@ -25,7 +25,7 @@ if (!existsSync(SCHEMA)) {
   process.exit(1);
 }
 const header = "// Generated from the committed OpenAPI document by `npm run gen:api`. Do not edit.\n";
-const body = execFileSync(bin, [SCHEMA, "--root-types", "--alphabetize"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+const body = execFileSync(bin, [SCHEMA, "--root-types", "--alphabetize", "--default-non-nullable=false"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
 const text = header + body;
 if (process.argv.includes("--check")) {
   const current = existsSync(OUT) ? readFileSync(OUT, "utf8") : "";

@@ -814,49 +814,49 @@ export interface components {
         /** @description A ``BacktestConfig`` (backtesting/config.py); costs in their CLI form (``bps:20``). */
         BacktestConfigRequest: {
             /** @default false */
-            allow_short: boolean;
+            allow_short?: boolean;
             /** @default none */
-            commission: string;
+            commission?: string;
             /** Format: date-time */
             end?: string | null;
             /** @default opposite */
-            exit_rule: components["schemas"]["ExitRuleEnum"];
+            exit_rule?: components["schemas"]["ExitRuleEnum"];
             /**
              * Format: double
              * @default 100000
              */
-            initial_capital: number;
+            initial_capital?: number;
             /** @default false */
-            learning: boolean;
+            learning?: boolean;
             /**
              * Format: double
              * @default 0.15
              */
-            long_threshold: number;
+            long_threshold?: number;
             /**
              * Format: double
              * @default 0.3
              */
-            min_coverage: number;
+            min_coverage?: number;
             /**
              * Format: double
              * @default 60
              */
-            news_latency_s: number;
+            news_latency_s?: number;
             /**
              * Format: double
              * @default 0.15
              */
-            short_threshold: number;
+            short_threshold?: number;
             /** @default risk */
-            sizing: components["schemas"]["SizingEnum"];
+            sizing?: components["schemas"]["SizingEnum"];
             /**
              * Format: double
              * @default 0.1
              */
-            sizing_value: number;
+            sizing_value?: number;
             /** @default none */
-            slippage: string;
+            slippage?: string;
             /** Format: date-time */
             start?: string | null;
             /** Format: double */
@@ -864,14 +864,14 @@ export interface components {
             strategies: components["schemas"]["StrategySpecRequest"][];
             symbols: string[];
             /** @default 1Day */
-            timeframe: components["schemas"]["TimeframeEnum"];
+            timeframe?: components["schemas"]["TimeframeEnum"];
             /** @default true */
-            whole_shares: boolean;
+            whole_shares?: boolean;
         };
         BacktestCreateRequest: {
             config: components["schemas"]["BacktestConfigRequest"];
             /** @default  */
-            name: string;
+            name?: string;
             /** @description TRAIN:TEST[:STEP] bars */
             walk_forward?: string | null;
         };
@@ -1032,7 +1032,7 @@ export interface components {
         FreezeRequest: {
             frozen: boolean;
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         FreezeResult: {
             frozen: boolean;
@@ -1232,7 +1232,7 @@ export interface components {
         PurposeEnum: "entry" | "exit" | "stop_loss" | "external";
         ReasonRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         RegisterBeginRequest: {
             /** @description the token of the registration link */
@@ -1245,7 +1245,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @default  */
-            name: string;
+            name?: string;
         };
         SentimentDay: {
             articles: number;
@@ -1308,7 +1308,7 @@ export interface components {
              * @description optional: bind the grant to one target too (e.g. the ticker of a force-close)
              * @default
              */
-            target: string;
+            target?: string;
         };
         StepUpGrant: {
             action: string;
@@ -1484,7 +1484,7 @@ export interface components {
         };
         WeightsResetRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
             strategy?: string | null;
             /** Format: decimal */
             to?: string | null;

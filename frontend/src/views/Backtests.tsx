@@ -13,6 +13,12 @@ type Row = Record<string, unknown>;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const obj = (v: unknown): Row => (v && typeof v === "object" && !Array.isArray(v) ? (v as Row) : {});
 
+/** A strategy's stored config as the API's `[{name, value}]` list (scalar values only). */
+const paramList = (v: unknown): S["ParamRequest"][] =>
+  Object.entries(obj(v)).flatMap(([name, value]) =>
+    typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? [{ name, value }] : [],
+  );
+
 /** Stored equity points are [iso, value] pairs (or {time, value}). */
 const equitySeries = (r: Detail, name = "Equity"): ChartSeries => ({
   name,
@@ -60,13 +66,13 @@ function BacktestForm({ onCreated }: { onCreated: (id: number) => void }) {
           .split(/[\s,]+/)
           .filter(Boolean)
           .map((t) => t.toUpperCase()),
-        strategies: specs.map((s) => ({ name: s.name, params: s.params ?? {} })),
-        initial_weights: weights,
+        strategies: specs.map((s) => ({ name: s.name as S["NameEnum"], params: paramList(s.params), weight: weights[s.name] ?? null })),
         start: `${String(f.get("start"))}T00:00:00+00:00`,
         end: `${String(f.get("end"))}T23:59:59+00:00`,
         initial_capital: Number(f.get("capital")),
-        commission: commissionKind === "none" ? { kind: "none" } : { kind: commissionKind, [{ per_share: "per_share", per_order: "fee_per_order", bps: "bps" }[commissionKind] ?? "bps"]: cv },
-        slippage: slippageKind === "none" ? { kind: "none" } : { kind: slippageKind, [{ bps: "bps", spread: "default_spread_bps", volume: "impact" }[slippageKind] ?? "bps"]: sv },
+        // The API takes the CLI form of a cost model: `kind[:value]` (`bps:20`, `per_share:0.005`).
+        commission: commissionKind === "none" ? "none" : `${commissionKind}:${cv}`,
+        slippage: slippageKind === "none" ? "none" : `${slippageKind}:${sv}`,
         learning: f.get("learning") === "on",
       },
     };
