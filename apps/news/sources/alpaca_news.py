@@ -28,18 +28,7 @@ from apps.news.sources.base import (
     SourceSkipped,
     SourceTimeout,
 )
-
-
-class _TimeoutSession(requests.Session):
-    """alpaca-py sends requests without a timeout; a hung server would hold the worker forever."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
-        self.timeout_s = timeout_s
-
-    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", self.timeout_s)
-        return super().request(method, url, *args, **kwargs)
+from apps.news.sources.http import guarded_session
 
 
 def news_client() -> NewsClient:
@@ -50,7 +39,9 @@ def news_client() -> NewsClient:
         secret_key=settings.ALPACA_SECRET_KEY,
         url_override=settings.ALPACA_DATA_URL or None,
     )
-    client._session = _TimeoutSession(settings.NEWS_HTTP_TIMEOUT_S)
+    # alpaca-py sends without a timeout; the guarded session bounds every request by the news
+    # timeout and the poll's deadline, checks the address of every hop and caps the body.
+    client._session = guarded_session()
     return client
 
 
@@ -59,6 +50,12 @@ class AlpacaNewsSource(NewsSourceAdapter):
 
     def fetch(self, config: SourceConfig) -> FetchResult:
         client = news_client()
+        try:
+            return self._fetch(config, client)
+        finally:
+            client._session.close()
+
+    def _fetch(self, config: SourceConfig, client: NewsClient) -> FetchResult:
         symbols = config.options.get("symbols") or settings.TRADING_SYMBOLS
         since = datetime.fromisoformat(config.cursor) if config.cursor else None
         request = NewsRequest(

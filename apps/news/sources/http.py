@@ -1,4 +1,5 @@
-"""Bounded, guarded HTTP GET for news sources: the one network path of RSS and X.
+"""Bounded, guarded HTTP for news sources: RSS and X fetch through :func:`bounded_get`; Reddit
+(PRAW) and Alpaca News (alpaca-py) talk through a :func:`guarded_session` with the same limits.
 
 What a hostile or broken server cannot do here:
 
@@ -13,6 +14,12 @@ What a hostile or broken server cannot do here:
 * **blow up memory**: the body is read raw and inflated here, with both the compressed and the
   inflated size capped *while* inflating (``NEWS_MAX_FEED_BYTES``); stacked (``gzip, gzip``) or
   unknown content encodings are refused.
+
+The client libraries (PRAW over prawcore, alpaca-py) speak ``requests``; :func:`guarded_session`
+is a ``requests.Session`` whose urllib3 connections resolve, check and connect to the checked
+address (so every redirect hop is checked), whose every request and the body it reads is bounded by
+what is left of the poll's one deadline (a watchdog shuts the socket down when it passes, so a
+server dripping its headers is cut off too), and whose bodies are read capped and inflated here.
 """
 
 from __future__ import annotations
@@ -20,19 +27,26 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import typing
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+import requests
+import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
+import urllib3.exceptions
 from django.conf import settings
 
 from apps.news.sources.base import (
     SourceBadEncoding,
+    SourceError,
     SourceForbiddenAddress,
     SourceHTTPError,
     SourceNetworkError,
@@ -101,6 +115,22 @@ def address_problem(
     return None
 
 
+def checked_addresses(host: str, port: int, allowed: tuple[Network, ...]) -> list[str]:
+    """Resolve ``host`` once; every address it has must be allowed (else
+    :class:`SourceForbiddenAddress`). The caller connects to these addresses, never to the name:
+    a name that also points inside is refused, and there is no second lookup to rebind."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for addr in addresses:
+        problem = address_problem(ipaddress.ip_address(addr.split("%", 1)[0]), allowed)
+        if problem:
+            raise SourceForbiddenAddress(
+                f"{host} resolves to {addr} ({problem}); refused (NEWS_ALLOWED_NETWORKS "
+                "lists the internal networks a source may reach)"
+            )
+    return addresses
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     """A socket whose every operation waits at most what is left of the fetch's deadline."""
 
@@ -155,19 +185,9 @@ class GuardedBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         self.wait(timeout, httpcore.ConnectTimeout)
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            addresses = checked_addresses(host, port, self.allowed)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        # Every address the name has must be allowed: a name that also points inside is refused
-        # (no rebinding between this check and the connect, which uses the checked address).
-        for addr in addresses:
-            problem = address_problem(ipaddress.ip_address(addr.split("%", 1)[0]), self.allowed)
-            if problem:
-                raise SourceForbiddenAddress(
-                    f"{host} resolves to {addr} ({problem}); refused (NEWS_ALLOWED_NETWORKS "
-                    "lists the internal networks a source may reach)"
-                )
         last: Exception | None = None
         for addr in addresses:
             try:
@@ -268,6 +288,30 @@ class _Inflater:
                 data = b""
 
 
+def capped_body(raw: Iterable[bytes], headers: httpx.Headers, max_bytes: int) -> bytes:
+    """The body from its raw (still encoded) chunks, capped before and after inflating."""
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise SourceTooLarge(
+            f"body of {int(declared):,} bytes declared, over the {max_bytes:,} byte cap"
+        )
+    coding = _encoding(headers)
+    inflater = _Inflater(coding, max_bytes) if coding else None
+    chunks: list[bytes] = []
+    received = 0
+    for chunk in raw:
+        received += len(chunk)
+        if received > max_bytes:
+            raise SourceTooLarge(f"body passed the {max_bytes:,} byte cap; download cut off")
+        if inflater is None:
+            chunks.append(chunk)
+        else:
+            chunks.extend(inflater.feed(chunk))
+    if inflater is not None and not inflater._d.eof and received:
+        raise SourceParseError(f"{coding} body ended before its end marker")
+    return b"".join(chunks)
+
+
 def bounded_get(
     url: str,
     *,
@@ -304,28 +348,8 @@ def bounded_get(
                     f"HTTP {response.status_code} {response.reason_phrase} from {response.url}",
                     status=response.status_code,
                 )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-                raise SourceTooLarge(
-                    f"body of {int(declared):,} bytes declared, over the {limits.max_bytes:,} byte cap"
-                )
-            coding = _encoding(response.headers)
-            inflater = _Inflater(coding, limits.max_bytes) if coding else None
-            chunks: list[bytes] = []
-            received = 0
-            for raw in response.iter_raw():
-                received += len(raw)
-                if received > limits.max_bytes:
-                    raise SourceTooLarge(
-                        f"body passed the {limits.max_bytes:,} byte cap; download cut off"
-                    )
-                if inflater is None:
-                    chunks.append(raw)
-                else:
-                    chunks.extend(inflater.feed(raw))
-            if inflater is not None and not inflater._d.eof and received:
-                raise SourceParseError(f"{coding} body ended before its end marker")
-            return HttpBody(response.status_code, b"".join(chunks), response.headers)
+            body = capped_body(response.iter_raw(), response.headers, limits.max_bytes)
+            return HttpBody(response.status_code, body, response.headers)
     except httpx.TimeoutException as exc:
         elapsed = time.monotonic() - started
         cause = (
@@ -340,3 +364,211 @@ def bounded_get(
         raise SourceNetworkError(f"more than {MAX_REDIRECTS} redirects fetching {url}") from exc
     except httpx.HTTPError as exc:
         raise SourceNetworkError(f"{type(exc).__name__}: {exc} fetching {url}") from exc
+
+
+# --- the same limits for client libraries over requests (PRAW, alpaca-py) ---------------------------
+
+
+class PollGuard:
+    """One poll's limits for a ``requests`` session: the deadline, the address policy, the cap."""
+
+    def __init__(self, limits: HttpLimits) -> None:
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.deadline_s
+        self.cut_off = False
+        self._lock = threading.Lock()
+        self._connections: list[urllib3.connection.HTTPConnection] = []
+
+    def left(self, url: str) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0 or self.cut_off:
+            raise self.timeout(url)
+        return left
+
+    def timeout(self, url: str, cause: BaseException | None = None) -> SourceTimeout:
+        how = f" ({type(cause).__name__})" if cause is not None else ""
+        return SourceTimeout(
+            f"the {self.limits.deadline_s:g}s deadline for the whole fetch passed{how}, "
+            f"fetching {url}"
+        )
+
+    def track(self, connection: urllib3.connection.HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+
+    def cut(self) -> None:
+        """The deadline passed mid-request: shut the sockets down, so a blocked read returns."""
+        self.cut_off = True
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            sock = connection.sock
+            if sock is None:
+                continue
+            try:  # the plain socket's shutdown (an SSLSocket's would drop its state first)
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _GuardedConnection(urllib3.connection.HTTPConnection):
+    """A urllib3 connection that connects only to a checked address, within the deadline."""
+
+    guard: typing.ClassVar[PollGuard]
+
+    def _new_conn(self) -> socket.socket:
+        guard = self.guard
+        host = self._dns_host
+        url = f"{host}:{self.port}"
+        try:
+            addresses = checked_addresses(host, self.port, guard.limits.allowed_networks)
+        except socket.gaierror as exc:
+            raise urllib3.exceptions.NameResolutionError(self.host, self, exc) from exc
+        timeout = self.timeout if isinstance(self.timeout, int | float) else None
+        last: Exception | None = None
+        for addr in addresses:
+            left = guard.left(url)
+            try:
+                sock = socket.create_connection(
+                    (addr, self.port),
+                    timeout=left if timeout is None else min(timeout, left),
+                    source_address=self.source_address,
+                )
+            except TimeoutError as exc:
+                last = urllib3.exceptions.ConnectTimeoutError(self, f"connect to {addr}: {exc}")
+                continue
+            except OSError as exc:
+                last = urllib3.exceptions.NewConnectionError(self, f"connect to {addr}: {exc}")
+                continue
+            for option in self.socket_options or ():
+                sock.setsockopt(*option)
+            guard.track(self)
+            return sock
+        raise last or urllib3.exceptions.NewConnectionError(self, f"{host} has no address")
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    """Every request (every redirect hop) within the deadline, its body read capped."""
+
+    def __init__(self, guard: PollGuard) -> None:
+        self.guard = guard
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        guard = self.guard
+        http = type("GuardedHTTP", (_GuardedConnection,), {"guard": guard})
+        https = type(
+            "GuardedHTTPS",
+            (_GuardedConnection, urllib3.connection.HTTPSConnection),
+            {"guard": guard},
+        )
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("GuardedHTTPPool", (urllib3.HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type(
+                "GuardedHTTPSPool", (urllib3.HTTPSConnectionPool,), {"ConnectionCls": https}
+            ),
+        }
+
+    def send(  # noqa: PLR0917 (requests' signature)
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: typing.Any = None,
+        verify: bool | str = True,
+        cert: typing.Any = None,
+        proxies: typing.Any = None,
+    ) -> requests.Response:
+        url = request.url or ""
+        scheme = urlsplit(url).scheme
+        if scheme not in ALLOWED_SCHEMES:
+            raise SourceForbiddenAddress(f"{scheme}: URLs are refused (only http and https): {url}")
+        guard = self.guard
+        left = guard.left(url)
+        watchdog = threading.Timer(left, guard.cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            response = super().send(
+                request,
+                stream=True,
+                timeout=_bounded(timeout, guard.limits.timeout_s, left),
+                verify=verify,
+                cert=cert,
+                proxies=proxies,
+            )
+            try:
+                headers = httpx.Headers(
+                    {k: v for k, v in response.headers.items() if k.lower() in _BODY_HEADERS}
+                )
+                body = capped_body(
+                    response.raw.stream(64 * 1024, decode_content=False),
+                    headers,
+                    guard.limits.max_bytes,
+                )
+            except BaseException:
+                response.close()  # drops the connection: the rest of the body is not wanted
+                raise
+            response.raw.release_conn()
+            if response.is_redirect:
+                _check_redirect(url, response.headers["location"], guard)
+        except SourceError:
+            raise
+        except Exception as exc:
+            if guard.cut_off or time.monotonic() >= guard.deadline:
+                raise guard.timeout(url, exc) from exc
+            raise
+        finally:
+            watchdog.cancel()
+        response._content = body
+        response._content_consumed = True
+        return response
+
+
+_BODY_HEADERS = ("content-length", "content-encoding")
+
+
+def _check_redirect(url: str, location: str, guard: PollGuard) -> None:
+    """A redirect to a scheme or an address a source may not reach is refused where it is
+    received, whether or not the library follows it (alpaca-py and prawcore's API calls do not;
+    requests does for PRAW's token request). A hop that is followed is checked again on connect."""
+    target = urljoin(url, location)
+    parts = urlsplit(target)
+    if parts.scheme not in ALLOWED_SCHEMES:
+        raise SourceForbiddenAddress(
+            f"{parts.scheme}: URLs are refused (only http and https): redirect to {target}"
+        )
+    if not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        checked_addresses(parts.hostname, port, guard.limits.allowed_networks)
+    except OSError:
+        return  # not resolvable: following it fails on its own
+
+
+def _bounded(timeout: typing.Any, default: float, left: float) -> typing.Any:
+    """A ``requests`` timeout (``None``, seconds or ``(connect, read)``) bounded by ``left``."""
+    if isinstance(timeout, tuple):
+        return tuple(min(default if t is None else t, left) for t in timeout)
+    if isinstance(timeout, int | float):
+        return min(timeout, left)
+    return min(default, left)
+
+
+def guarded_session(limits: HttpLimits | None = None) -> requests.Session:
+    """A ``requests.Session`` for one poll through a client library, under the news limits.
+
+    Its deadline starts now. Redirects are followed as the library asks, each hop checked; no
+    proxy or credentials from the environment; ``Accept-Encoding`` only what is inflated here.
+    """
+    guard = PollGuard(limits or HttpLimits.from_settings())
+    session = requests.Session()
+    session.trust_env = False
+    session.max_redirects = MAX_REDIRECTS
+    session.headers["Accept-Encoding"] = "gzip, deflate"
+    session.headers["User-Agent"] = guard.limits.user_agent
+    adapter = _GuardedAdapter(guard)
+    session.adapters.clear()
+    session.mount("", adapter)  # every scheme comes here, to be refused unless http(s)
+    return session

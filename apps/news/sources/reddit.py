@@ -1,7 +1,9 @@
 """Reddit through PRAW (script app, read-only): the newest submissions of one subreddit.
 
 The cursor is the ``created_utc`` of the newest submission already taken, so a re-poll returns only
-newer posts. ``REDDIT_OAUTH_URL`` / ``REDDIT_URL`` point PRAW at another server (tests' stand-in).
+newer posts. PRAW talks through the news HTTP layer's guarded session (address check on every hop,
+one deadline per poll, capped bodies). ``REDDIT_OAUTH_URL`` / ``REDDIT_URL`` point PRAW at another
+server (tests' stand-in).
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ from apps.news.sources.base import (
     SourceSkipped,
     SourceTimeout,
 )
+from apps.news.sources.http import guarded_session
 
 
-def reddit_client() -> praw.Reddit:
-    """A read-only PRAW client from settings (raises :class:`SourceSkipped` without credentials)."""
+def reddit_client(session: requests.Session | None = None) -> praw.Reddit:
+    """A read-only PRAW client from settings (raises :class:`SourceSkipped` without credentials).
+
+    ``session``: the ``requests`` session PRAW talks through (a poll's :func:`guarded_session`).
+    """
     if not (settings.REDDIT_CLIENT_ID and settings.REDDIT_CLIENT_SECRET):
         raise SourceSkipped("Reddit: REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET not set")
     return praw.Reddit(
@@ -42,6 +48,7 @@ def reddit_client() -> praw.Reddit:
         timeout=settings.NEWS_HTTP_TIMEOUT_S,
         check_for_updates=False,
         check_for_async=False,
+        requestor_kwargs={"session": session} if session is not None else None,
     )
 
 
@@ -55,6 +62,8 @@ def _translate(exc: Exception) -> SourceError:
         return SourceHTTPError(f"Reddit answered HTTP {status}", status=status)
     if isinstance(exc, prawcore.exceptions.RequestException):
         original = exc.original_exception
+        if isinstance(original, SourceError):  # the guarded session's own verdict
+            return original
         if isinstance(original, requests.Timeout):
             return SourceTimeout(f"Reddit timed out: {original}")
         return SourceNetworkError(f"Reddit unreachable: {type(original).__name__}: {original}")
@@ -67,7 +76,13 @@ class RedditSource(NewsSourceAdapter):
     def fetch(self, config: SourceConfig) -> FetchResult:
         if not config.subreddit:
             raise SourceConfigError("Reddit source has no subreddit")
-        reddit = reddit_client()
+        session = guarded_session()  # the poll's one deadline starts here
+        try:
+            return self._fetch(config, reddit_client(session))
+        finally:
+            session.close()
+
+    def _fetch(self, config: SourceConfig, reddit: praw.Reddit) -> FetchResult:
         since = float(config.cursor) if config.cursor else 0.0
         limit = int(config.options.get("limit", min(100, settings.NEWS_MAX_ITEMS_PER_POLL)))
         items: list[FetchedItem] = []

@@ -9,11 +9,12 @@ warning) and nothing of what a hostile server sent reaches the database or the b
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -356,3 +357,164 @@ def test_an_old_rss_091_doctype_without_declarations_is_still_read(standin):
     standin.route("GET", "/old", lambda r: Response(200, body))
     outcome = source_poll(source_id=source_for(standin.url("/old")).pk)
     assert (outcome.outcome, outcome.stored) == ("ok", 1)
+
+
+# --- Reddit (PRAW) and Alpaca News (alpaca-py): the same limits through the guarded session ------
+
+TOKEN = json.dumps(
+    {"access_token": "t", "token_type": "bearer", "expires_in": 3600, "scope": "*"}
+).encode()
+
+
+def reddit_source(settings, base_url: str) -> NewsSource:
+    settings.REDDIT_CLIENT_ID, settings.REDDIT_CLIENT_SECRET = "client-id", "client-secret"
+    settings.REDDIT_OAUTH_URL = settings.REDDIT_URL = base_url
+    return NewsSource.objects.create(
+        name="r/stocks", kind=NewsSource.Kind.REDDIT, subreddit="stocks", poll_interval_s=60
+    )
+
+
+def alpaca_source(settings, base_url: str) -> NewsSource:
+    settings.ALPACA_API_KEY, settings.ALPACA_SECRET_KEY = "key-id", "secret"
+    settings.ALPACA_DATA_URL = base_url
+    return NewsSource.objects.create(
+        name="alpaca",
+        kind=NewsSource.Kind.ALPACA,
+        options={"symbols": ["AAPL"]},
+        poll_interval_s=60,
+    )
+
+
+# The first request each client library sends: PRAW asks for a token, alpaca-py for the news.
+CLIENTS: dict[str, tuple[Callable[..., NewsSource], str, str]] = {
+    "reddit": (reddit_source, "POST", "/api/v1/access_token"),
+    "alpaca": (alpaca_source, "GET", "/v1beta1/news"),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_client_library_redirect_to_an_internal_address_is_refused(
+    kind, standin, internal, settings, redis_conn
+):
+    make_source, method, path = CLIENTS[kind]
+    settings.NEWS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    # 307 keeps the method: requests follows it (PRAW's token POST and alpaca-py's GET alike).
+    standin.route(method, path, lambda r: Response(307, b"", {"Location": internal.url(path)}))
+    source = make_source(settings, standin.base_url)
+
+    outcome = source_poll(source_id=source.pk)
+
+    assert outcome.outcome == "error"
+    assert outcome.error.startswith("forbidden: 127.0.0.2 resolves to 127.0.0.2 (loopback)")
+    assert [(r.method, r.path) for r in standin.requests] == [(method, path)]
+    assert internal.requests == []  # never connected
+    assert not Article.objects.exists()
+    assert redis_conn.xlen(Stream.NEWS_RAW.value) == 0
+    source.refresh_from_db()
+    assert source.consecutive_errors == 1 and source.last_error.startswith("forbidden:")
+    assert metric("tradebot_news_source_errors_total", source=source.name, kind="forbidden") >= 1
+
+
+@pytest.mark.django_db
+def test_a_configured_client_library_host_inside_is_refused(internal, settings):
+    settings.NEWS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    source = reddit_source(settings, internal.base_url)  # REDDIT_URL pointing inside
+    outcome = source_poll(source_id=source.pk)
+    assert outcome.error.startswith("forbidden: 127.0.0.2 resolves to 127.0.0.2 (loopback)")
+    assert internal.requests == []
+
+
+@pytest.mark.django_db
+def test_a_client_library_connects_to_the_address_that_was_checked(standin, settings, monkeypatch):
+    """As for RSS: one lookup, checked, and the socket goes to that address (no rebinding)."""
+    body = json.dumps({"news": [], "next_page_token": None}).encode()
+    standin.route("GET", "/v1beta1/news", lambda r: Response(200, body, _json()))
+    port = standin.httpd.server_address[1]
+    answers = iter(["127.0.0.1", "10.0.0.7"])  # a second lookup would get an internal address
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "news.test":
+            return real(host, *args, **kwargs)
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(news_http.socket, "getaddrinfo", rebinding)
+    outcome = source_poll(source_id=alpaca_source(settings, f"http://news.test:{port}").pk)
+
+    assert (outcome.outcome, outcome.fetched) == ("ok", 0)
+    assert lookups == ["news.test"]
+    assert standin.requests[-1].headers["host"] == f"news.test:{port}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_client_library_against_dripped_headers_ends_at_the_deadline(
+    kind, slow_loris, news_settings
+):
+    news_settings.NEWS_HTTP_TIMEOUT_S = 1.0  # each byte comes well within this
+    news_settings.NEWS_FETCH_DEADLINE_S = 2.0
+    source = CLIENTS[kind][0](news_settings, slow_loris.removesuffix("/feed"))
+    before = timezone.now()
+
+    outcome = source_poll(source_id=source.pk)
+
+    assert outcome.outcome == "error"
+    assert outcome.error.startswith("timeout: the 2s deadline for the whole fetch passed")
+    source.refresh_from_db()
+    assert source.last_error == outcome.error and source.consecutive_errors == 1
+    assert source.last_polled_at is not None
+    assert source.last_polled_at >= before + timedelta(seconds=2.0)
+
+
+@pytest.mark.django_db
+def test_an_oversized_alpaca_news_body_is_cut_off(standin, news_settings):
+    news_settings.NEWS_MAX_FEED_BYTES = 1024 * 1024
+    sent: list[int] = []
+
+    def endless(request):
+        def chunks() -> Iterator[bytes]:
+            yield b'{"news": ["'
+            for n in range(1024):  # 64 MB if nobody stops reading
+                sent.append(n)
+                yield b"x" * 65536
+
+        return Response(200, chunks(), {"Content-Type": "application/json"})
+
+    standin.route("GET", "/v1beta1/news", endless)
+    source = alpaca_source(news_settings, standin.base_url)
+
+    outcome = source_poll(source_id=source.pk)
+
+    assert outcome.error == "too_large: body passed the 1,048,576 byte cap; download cut off"
+    assert len(sent) < 1024
+    assert metric("tradebot_news_source_errors_total", source="alpaca", kind="too_large") == 1
+
+
+@pytest.mark.django_db
+def test_a_gzip_bomb_from_reddit_is_cut_off_while_inflating(standin, news_settings):
+    news_settings.NEWS_MAX_FEED_BYTES = 1024 * 1024
+    bomb = gzip.compress(b'{"kind": "Listing", "data": {"children": [' + b" " * (200 * 1024 * 1024))
+    standin.route("POST", "/api/v1/access_token", lambda r: Response(200, TOKEN, _json()))
+    standin.route(
+        "GET",
+        "/r/stocks/new",
+        lambda r: Response(200, bomb, {**_json(), "Content-Encoding": "gzip"}),
+    )
+    source = reddit_source(news_settings, standin.base_url)
+
+    outcome = source_poll(source_id=source.pk)
+
+    assert outcome.error == "too_large: body inflates past the 1,048,576 byte cap; download cut off"
+    assert [(r.method, r.path) for r in standin.requests] == [
+        ("POST", "/api/v1/access_token"),
+        ("GET", "/r/stocks/new"),
+    ]
+    # The token request went out with the only codings the layer inflates itself.
+    assert standin.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def _json() -> dict[str, str]:
+    return {"Content-Type": "application/json"}
