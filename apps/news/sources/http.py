@@ -509,6 +509,9 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
             except BaseException:
                 response.close()  # drops the connection: the rest of the body is not wanted
                 raise
+            if guard.cut_off:  # a read cut short by the watchdog can look like a clean end
+                response.close()
+                raise guard.timeout(url)
             response.raw.release_conn()
             if response.is_redirect:
                 _check_redirect(url, response.headers["location"], guard)

@@ -25,6 +25,7 @@ from apps.news.sources.base import (
     SourceError,
     SourceHTTPError,
     SourceNetworkError,
+    SourceParseError,
     SourceSkipped,
     SourceTimeout,
 )
@@ -55,6 +56,8 @@ def reddit_client(session: requests.Session | None = None) -> praw.Reddit:
 def _translate(exc: Exception) -> SourceError:
     if isinstance(exc, prawcore.exceptions.OAuthException | prawcore.exceptions.Forbidden):
         return SourceAuthError(f"Reddit refused the credentials: {exc}")
+    if isinstance(exc, prawcore.exceptions.BadJSON):
+        return SourceParseError(f"Reddit answered an unexpected body: {exc}")
     if isinstance(exc, prawcore.exceptions.ResponseException):
         status = exc.response.status_code
         if status in (401, 403):
@@ -104,4 +107,6 @@ class RedditSource(NewsSourceAdapter):
                 )
         except (prawcore.exceptions.PrawcoreException, praw.exceptions.PRAWException) as exc:
             raise _translate(exc) from exc
+        except ValueError as exc:  # a body that is not Reddit's JSON (empty, HTML, truncated)
+            raise SourceParseError(f"Reddit answered an unexpected body: {exc}") from exc
         return FetchResult(items=tuple(items), cursor=f"{newest:.0f}" if newest else None)

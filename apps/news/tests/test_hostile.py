@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -207,9 +207,8 @@ def test_gzip_and_deflate_feeds_are_read(standin):
 # --- slow-loris, expired polls ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def slow_loris() -> Iterator[str]:
-    """A server that accepts, then sends its status line and headers one byte every 0.2 s."""
+def dripping_server(pieces: Iterable[bytes]) -> Iterator[str]:
+    """A server that accepts, then sends ``pieces`` one every 0.2 s."""
     stop = threading.Event()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -218,11 +217,11 @@ def slow_loris() -> Iterator[str]:
 
     def drip(conn: socket.socket) -> None:
         with conn:
-            for byte in b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * 100_000:
+            for piece in pieces:
                 if stop.wait(0.2):
                     return
                 try:
-                    conn.sendall(bytes([byte]))
+                    conn.sendall(piece)
                 except OSError:
                     return
 
@@ -238,6 +237,19 @@ def slow_loris() -> Iterator[str]:
     yield f"http://127.0.0.1:{sock.getsockname()[1]}/feed"
     stop.set()
     sock.close()
+
+
+@pytest.fixture
+def slow_loris() -> Iterator[str]:
+    """Status line and one endless header, a byte every 0.2 s."""
+    header = b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * 100_000
+    yield from dripping_server([bytes([byte]) for byte in header])
+
+
+@pytest.fixture
+def slow_lines() -> Iterator[str]:
+    """Whole header lines, one every 0.2 s: cut off mid-way, it looks like headers that ended."""
+    yield from dripping_server([b"HTTP/1.1 200 OK\r\n"] + [b"X-Filler: a\r\n"] * 90)
 
 
 @pytest.mark.django_db
@@ -450,13 +462,15 @@ def test_a_client_library_connects_to_the_address_that_was_checked(standin, sett
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("server", ["slow_loris", "slow_lines"])
 @pytest.mark.parametrize("kind", CLIENTS)
 def test_client_library_against_dripped_headers_ends_at_the_deadline(
-    kind, slow_loris, news_settings
+    kind, server, request, news_settings
 ):
     news_settings.NEWS_HTTP_TIMEOUT_S = 1.0  # each byte comes well within this
     news_settings.NEWS_FETCH_DEADLINE_S = 2.0
-    source = CLIENTS[kind][0](news_settings, slow_loris.removesuffix("/feed"))
+    url = request.getfixturevalue(server)
+    source = CLIENTS[kind][0](news_settings, url.removesuffix("/feed"))
     before = timezone.now()
 
     outcome = source_poll(source_id=source.pk)
@@ -518,3 +532,14 @@ def test_a_gzip_bomb_from_reddit_is_cut_off_while_inflating(standin, news_settin
 
 def _json() -> dict[str, str]:
     return {"Content-Type": "application/json"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/access_token", "/r/stocks/new"])
+def test_a_reddit_body_that_is_not_json_is_a_parse_error(path, standin, news_settings):
+    standin.route("POST", "/api/v1/access_token", lambda r: Response(200, TOKEN, _json()))
+    standin.route("GET", "/r/stocks/new", lambda r: Response(200, b"{}", _json()))
+    method = "POST" if path.startswith("/api") else "GET"
+    standin.route(method, path, lambda r: Response(200, b"<html>down</html>", _json()))
+    outcome = source_poll(source_id=reddit_source(news_settings, standin.base_url).pk)
+    assert outcome.error.startswith("parse: Reddit answered an unexpected body: ")
