@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from apps.core.fields import money_field, weight_field
+from apps.strategies.models import LIVE_ACCOUNT
+
+
+def account_field() -> models.CharField[Any, Any]:
+    """The owner of a learning row: ``live``, or a replay's own label (replays never touch live
+    learning state)."""
+    return models.CharField(max_length=40, default=LIVE_ACCOUNT, db_index=True)
 
 
 class TradeOutcome(models.Model):
@@ -23,6 +32,7 @@ class TradeOutcome(models.Model):
         default=dict, blank=True, help_text="strategy -> share of credit"
     )
     closed_at = models.DateTimeField(db_index=True)
+    account = account_field()
 
     class Meta:
         db_table = "trade_outcomes"
@@ -50,6 +60,7 @@ class LearningAdjustment(models.Model):
     reward_signal = models.FloatField()
     cycle = models.CharField(max_length=64, blank=True, help_text="update cycle id")
     timestamp = models.DateTimeField(db_index=True)
+    account = account_field()
 
     class Meta:
         db_table = "learning_adjustments"
@@ -102,7 +113,7 @@ class PortfolioSnapshot(models.Model):
 
 
 class LearningState(models.Model):
-    """Singleton (pk=1): whether learning is frozen, and where the last cycle stopped."""
+    """One per account (live: pk=1): whether learning is frozen, and where the last cycle stopped."""
 
     frozen = models.BooleanField(
         default=False, help_text="frozen: outcomes are still recorded, weights are not changed"
@@ -113,6 +124,7 @@ class LearningState(models.Model):
         default=0, help_text="newest trade outcome the last applied cycle had seen"
     )
     last_cycle_at = models.DateTimeField(null=True, blank=True)
+    account = models.CharField(max_length=40, default=LIVE_ACCOUNT, unique=True)
 
     class Meta:
         db_table = "learning_state"
@@ -138,6 +150,7 @@ class LearningCycle(models.Model):
     universe = models.JSONField(default=list, blank=True, help_text="active strategies")
     outcomes_upto = models.BigIntegerField(default=0, help_text="newest trade outcome id seen")
     note = models.CharField(max_length=300, blank=True)
+    account = account_field()
 
     class Meta:
         db_table = "learning_cycles"

@@ -23,7 +23,7 @@ from apps.learning.stats import (
     portfolio_from_ledger,
     strategy_stats,
 )
-from apps.strategies.models import Strategy
+from apps.strategies.models import LIVE_ACCOUNT, Strategy
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,11 @@ def strategy_metrics_record(*, now: datetime | None = None) -> list[StrategyMetr
             pnl=pnl,
             shares={str(k): float(v) for k, v in (attribution or {}).items()},
         )
-        for closed_at, roi_pct, pnl, attribution in TradeOutcome.objects.order_by(
-            "closed_at", "id"
-        ).values_list("closed_at", "roi_pct", "realized_pnl", "attribution")
+        for closed_at, roi_pct, pnl, attribution in TradeOutcome.objects.filter(
+            account=LIVE_ACCOUNT
+        )
+        .order_by("closed_at", "id")
+        .values_list("closed_at", "roi_pct", "realized_pnl", "attribution")
     ]
     out = []
     for strategy in Strategy.objects.filter(active=True).order_by("name"):

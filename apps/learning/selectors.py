@@ -13,7 +13,7 @@ from apps.learning.models import LearningAdjustment, LearningCycle, LearningStat
 from apps.learning.numbers import q8, to_decimal
 from apps.learning.reward import AttributedOutcome, RewardConfig, RewardKind
 from apps.learning.update import UpdateConfig
-from apps.strategies.models import Strategy
+from apps.strategies.models import LIVE_ACCOUNT, Strategy
 
 DEFAULT_TEMPERATURE = {RewardKind.ROI: Decimal("0.0025"), RewardKind.SHARPE: Decimal("0.1")}
 
@@ -46,9 +46,12 @@ def learning_state_get() -> LearningState:
     return state
 
 
-def outcomes_attributed(*, upto_id: int | None = None) -> list[AttributedOutcome]:
-    """Every trade outcome, oldest first, as the pure learner sees it (ROI as a fraction)."""
-    qs = TradeOutcome.objects.order_by("closed_at", "id")
+def outcomes_attributed(
+    *, upto_id: int | None = None, account: str = LIVE_ACCOUNT
+) -> list[AttributedOutcome]:
+    """Every trade outcome of ``account``, oldest first, as the pure learner sees it (ROI as a
+    fraction)."""
+    qs = TradeOutcome.objects.filter(account=account).order_by("closed_at", "id")
     if upto_id is not None:
         qs = qs.filter(id__lte=upto_id)
     return [
@@ -80,10 +83,11 @@ def audit_replay() -> AuditReport:
     initial = {s.name: s.initial_weight for s in strategies}
     current = {s.name: s.weight for s in strategies}
     by_cycle: dict[str, list[LearningAdjustment]] = defaultdict(list)
-    for adj in LearningAdjustment.objects.select_related("strategy").order_by("id"):
+    adjustments = LearningAdjustment.objects.filter(account=LIVE_ACCOUNT).select_related("strategy")
+    for adj in adjustments.order_by("id"):
         by_cycle[adj.cycle].append(adj)
     cycles: list[ReplayCycle] = []
-    for row in LearningCycle.objects.order_by("id"):
+    for row in LearningCycle.objects.filter(account=LIVE_ACCOUNT).order_by("id"):
         adjs = by_cycle.get(row.cycle, [])
         logged = {a.strategy.name: a.new_weight for a in adjs}
         if row.kind == LearningCycle.Kind.UPDATE:

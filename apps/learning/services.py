@@ -30,7 +30,8 @@ from apps.learning.outcomes import FilledOrder, outcome_compute
 from apps.learning.selectors import learning_config_get, outcomes_attributed
 from apps.learning.update import weights_pin
 from apps.market.clock import market_clock
-from apps.strategies.models import Strategy, StrategyWeightHistory
+from apps.strategies.models import LIVE_ACCOUNT, Strategy, StrategyWeightHistory
+from apps.strategies.selectors import account_weights
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ _FILLED = (Trade.Status.FILLED, Trade.Status.PARTIALLY_FILLED)
 
 
 # ---- outcomes -----------------------------------------------------------------------------------
-def outcome_record(*, event: TradeEvent) -> TradeOutcome | None:
+def outcome_record(*, event: TradeEvent, account: str = LIVE_ACCOUNT) -> TradeOutcome | None:
     """Write the outcome of the position ``event`` closed (idempotent: a second delivery of the
     same close returns the existing row). ``None`` when the event closes nothing or no entry
-    trade can be found (logged)."""
+    trade can be found (logged). ``account`` owns the row (``live``, or a replay's label)."""
     if not event.position_closed:
         return None
     existing = TradeOutcome.objects.filter(exit_trade_id=event.trade_id).first()
@@ -91,6 +92,7 @@ def outcome_record(*, event: TradeEvent) -> TradeOutcome | None:
         was_profitable=values.was_profitable,
         attribution=_attribution_for(entry),
         closed_at=exit_at,
+        account=account,
     )
     metrics.OUTCOMES.labels("win" if values.was_profitable else "loss").inc()
     return outcome
@@ -154,9 +156,12 @@ class CycleReport:
     notes: tuple[str, ...] = ()
 
 
-def _state_locked() -> LearningState:
-    LearningState.objects.get_or_create(pk=1)
-    return LearningState.objects.select_for_update().get(pk=1)
+def _state_locked(account: str = LIVE_ACCOUNT) -> LearningState:
+    if account == LIVE_ACCOUNT:
+        LearningState.objects.get_or_create(pk=1)
+        return LearningState.objects.select_for_update().get(pk=1)
+    LearningState.objects.get_or_create(account=account)
+    return LearningState.objects.select_for_update().get(account=account)
 
 
 def _market_now() -> datetime:
@@ -173,8 +178,13 @@ def learning_cycle_run(
     config: LearningConfig | None = None,
     trigger: str = "beat",
     force: bool = False,
+    account: str = LIVE_ACCOUNT,
 ) -> CycleReport:
     """Run one guarded update over every outcome so far and write its audit trail.
+
+    ``account`` scopes everything: its outcomes, its state and its weights (live: the strategies'
+    weights; a replay: its own weight history, starting from the live weights), and every row
+    written carries it, so a replay's learning never moves the live weights.
 
     Skipped (and logged) when learning is frozen, when no outcome arrived since the last applied
     cycle (``force`` overrides: re-applying the same evidence would keep pushing the weights), or
@@ -183,13 +193,13 @@ def learning_cycle_run(
     now = now or _market_now()
     config = config or learning_config_get()
     with transaction.atomic():
-        state = _state_locked()
+        state = _state_locked(account)
         metrics.FROZEN.set(1 if state.frozen else 0)
         if state.frozen:
             metrics.CYCLES.labels("frozen").inc()
             log.info("learning: frozen (%s); cycle skipped", state.reason or "no reason given")
             return CycleReport(outcome="frozen")
-        newest = TradeOutcome.objects.aggregate(m=Max("id"))["m"] or 0
+        newest = TradeOutcome.objects.filter(account=account).aggregate(m=Max("id"))["m"] or 0
         if newest <= state.last_outcome_id and not force:
             metrics.CYCLES.labels("no_new_outcomes").inc()
             log.info("learning: no new outcome since #%s; cycle skipped", state.last_outcome_id)
@@ -204,9 +214,11 @@ def learning_cycle_run(
             s.name: s
             for s in Strategy.objects.select_for_update().filter(active=True).order_by("name")
         }
-        weights = {name: s.weight for name, s in strategies.items()}
+        weights = account_weights(strategies=list(strategies.values()), account=account)
         step = learning_step(
-            weights=weights, outcomes=outcomes_attributed(upto_id=newest), config=config
+            weights=weights,
+            outcomes=outcomes_attributed(upto_id=newest, account=account),
+            config=config,
         )
         if not step.update.applied:
             outcome = "infeasible" if step.eligible else "no_eligible"
@@ -233,6 +245,7 @@ def learning_cycle_run(
             universe=sorted(weights),
             outcomes_upto=newest,
             note=note[:300],
+            account=account,
         )
         changed = 0
         for change in step.update.changes:
@@ -246,15 +259,18 @@ def learning_cycle_run(
                 reward_signal=float(change.reward),
                 cycle=cycle_id,
                 timestamp=now,
+                account=account,
             )
             if change.new != change.old:
                 changed += 1
-                _weight_write(strategy, change.new, f"learning {cycle_id}: {reason}", now)
+                text = f"learning {cycle_id}: {reason}"
+                _weight_write(strategy, change.old, change.new, text, now, account)
         state.last_outcome_id = newest
         state.last_cycle_at = now
         state.save(update_fields=["last_outcome_id", "last_cycle_at", "changed_at"])
         changes = step.update.changes
-        transaction.on_commit(lambda: _observe(changes, "update", step.rewards))
+        if account == LIVE_ACCOUNT:  # the gauges describe the live weights only
+            transaction.on_commit(lambda: _observe(changes, "update", step.rewards))
     metrics.CYCLES.labels("applied").inc()
     log.info("learning: cycle %s applied, %d weight(s) moved: %s", cycle_id, changed, note)
     return CycleReport(
@@ -266,16 +282,25 @@ def learning_cycle_run(
     )
 
 
-def _weight_write(strategy: Strategy, new: Decimal, reason: str, now: datetime) -> None:
+def _weight_write(  # noqa: PLR0917 (old/new/reason/time of one history row)
+    strategy: Strategy,
+    old: Decimal,
+    new: Decimal,
+    reason: str,
+    now: datetime,
+    account: str = LIVE_ACCOUNT,
+) -> None:
     StrategyWeightHistory.objects.create(
         strategy=strategy,
-        old_weight=strategy.weight,
+        old_weight=old,
         new_weight=new,
         reason=reason[:200],
         timestamp=now,
+        account=account,
     )
-    strategy.weight = new
-    strategy.save(update_fields=["weight", "updated_at"])
+    if account == LIVE_ACCOUNT:  # another account's weight is its latest history row
+        strategy.weight = new
+        strategy.save(update_fields=["weight", "updated_at"])
 
 
 class _Change(Protocol):
@@ -368,7 +393,7 @@ def weights_reset(
                 cycle=cycle_id,
                 timestamp=now,
             )
-            _weight_write(strategies[m.strategy], m.new, text, now)
+            _weight_write(strategies[m.strategy], m.old, m.new, text, now)
         transaction.on_commit(lambda: _observe(moved, "reset"))
     log.warning("learning: weights reset (%s): %s", target, {m.strategy: str(m.new) for m in moved})
     return {n: new.get(n, current[n]) for n in current}

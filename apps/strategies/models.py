@@ -6,6 +6,8 @@ from django.db import models
 
 from apps.core.fields import price_field, weight_field
 
+LIVE_ACCOUNT = "live"  # the owner of live rows; a replay labels its own
+
 
 class Strategy(models.Model):
     name = models.CharField(max_length=50, unique=True)
@@ -33,6 +35,8 @@ class StrategyWeightHistory(models.Model):
     new_weight = weight_field()
     reason = models.CharField(max_length=200, blank=True)
     timestamp = models.DateTimeField(db_index=True)
+    # the owner: ``live`` moves ``Strategy.weight``; a replay's weights live only in its history
+    account = models.CharField(max_length=40, default=LIVE_ACCOUNT, db_index=True)
 
     class Meta:
         db_table = "strategy_weights_history"
@@ -41,9 +45,6 @@ class StrategyWeightHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.strategy.name}: {self.old_weight} -> {self.new_weight}"
-
-
-LIVE_ACCOUNT = "live"
 
 
 class Signal(models.Model):

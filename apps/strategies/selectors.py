@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
@@ -15,7 +16,7 @@ from apps.market.sources.replay import bar_visible_at
 from apps.news.models import ArticleSentiment
 from apps.news.visibility import news_cutoff
 from apps.strategies.base import MarketFrame, SentimentSeries
-from apps.strategies.models import LIVE_ACCOUNT, Signal, Strategy
+from apps.strategies.models import LIVE_ACCOUNT, Signal, Strategy, StrategyWeightHistory
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -76,12 +77,30 @@ def sentiment_series_upto(
     )
 
 
-def strategy_weights() -> dict[str, tuple[float, dict[str, object]]]:
-    """Active strategies: name -> (current weight, params)."""
-    return {
-        s.name: (float(s.weight), dict(s.params or {}))
-        for s in Strategy.objects.filter(active=True).order_by("name")
-    }
+def account_weights(
+    *, strategies: list[Strategy], account: str = LIVE_ACCOUNT
+) -> dict[str, Decimal]:
+    """The current weights of ``strategies`` for ``account``: live, the strategies' own weights;
+    another account (a replay), its latest weight-history row per strategy, else the live weight
+    (where it started)."""
+    weights = {s.name: s.weight for s in strategies}
+    if account == LIVE_ACCOUNT:
+        return weights
+    rows = (
+        StrategyWeightHistory.objects.filter(account=account, strategy__in=strategies)
+        .order_by("strategy_id", "-timestamp", "-id")
+        .distinct("strategy_id")
+        .values_list("strategy__name", "new_weight")
+    )
+    weights.update({name: w for name, w in rows})
+    return weights
+
+
+def strategy_weights(account: str = LIVE_ACCOUNT) -> dict[str, tuple[float, dict[str, object]]]:
+    """Active strategies: name -> (current weight for ``account``, params)."""
+    rows = list(Strategy.objects.filter(active=True).order_by("name"))
+    weights = account_weights(strategies=rows, account=account)
+    return {s.name: (float(weights[s.name]), dict(s.params or {})) for s in rows}
 
 
 def signal_latest(*, ticker: str, account: str = LIVE_ACCOUNT) -> Signal | None:

@@ -105,7 +105,7 @@ def signal_generate(
     existing = Signal.objects.filter(account=account, ticker=ticker, decided_at=at).first()
     if existing is not None:
         return SignalOutcome(existing, signal_event(existing), created=False)
-    weights = strategy_weights()
+    weights = strategy_weights(account)
     if not weights:
         SIGNALS_SKIPPED.labels("no active strategy").inc()
         log.warning("signals: no active strategy in the strategies table; %s skipped", ticker)

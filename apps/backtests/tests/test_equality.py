@@ -1,5 +1,6 @@
 """One engine: the live services on the replay's simulated clock and ``backtest_run`` over the
-same bars and news give the same signals, orders, fills and outcomes (issue 9).
+same bars and news give the same signals, orders, fills, outcomes and, with learning on, the same
+weight history (issue 9).
 
 Path A is the live pipeline in-process (:func:`apps.execution.services.replay.replay_trading`:
 ``signal_generate`` → ``signal_execute`` → the simulated broker → ``orders_sync`` → positions and
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -372,3 +373,145 @@ def test_news_after_the_decision_changes_no_decision_on_either_path(redis_conn):
 
 def _ns(t: datetime) -> int:
     return int(np.datetime64(t.astimezone(UTC).replace(tzinfo=None), "ns").astype(np.int64))
+
+
+# ---- learning: the weight history ---------------------------------------------------------------
+def learning_config_for_test() -> Any:
+    """The live learning maths with a low bar, so that a few months of trades move weights."""
+    from apps.learning.engine import LearningConfig
+    from apps.learning.selectors import learning_config_get
+
+    live = learning_config_get()
+    return LearningConfig(
+        reward=live.reward,
+        update=replace(live.update, min_trades=2),
+        min_interval_s=live.min_interval_s,
+    )
+
+
+def _w8(x: Decimal | float) -> str:
+    return str(Decimal(repr(float(x))).quantize(Decimal("0.00000001")))
+
+
+def live_weight_log() -> list[dict[str, Any]]:
+    """The replay account's weights after each cycle that moved one (its history rows, grouped by
+    cycle time, carried forward from the live weights it started from)."""
+    from apps.strategies.models import StrategyWeightHistory
+
+    current = {s.name: s.weight for s in Strategy.objects.filter(active=True)}
+    out: list[dict[str, Any]] = []
+    rows = StrategyWeightHistory.objects.filter(account=REPLAY_LABEL).select_related("strategy")
+    for row in rows.order_by("timestamp", "id"):
+        current[row.strategy.name] = row.new_weight
+        entry = {"day": _day(row.timestamp), "weights": {n: _w8(w) for n, w in current.items()}}
+        if out and out[-1]["day"] == entry["day"]:
+            out[-1] = entry
+        else:
+            out.append(entry)
+    return out
+
+
+def backtest_weight_log(engine: Engine) -> list[dict[str, Any]]:
+    return [
+        {
+            "day": _day(w.at.replace(hour=12)),
+            "weights": {n: _w8(x) for n, x in w.weights.items()},
+        }
+        for w in engine.weight_history
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("symbols", "start", "end", "news", "stop_type"),
+    [
+        (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False, "stop"),
+        (
+            ["AAPL", "MSFT", "AMZN", "GOOG", "FB"],
+            date(2015, 10, 1),
+            date(2015, 12, 31),
+            True,
+            "stop",
+        ),
+    ],
+)
+def test_learning_replay_and_backtest_run_agree_on_weight_history(
+    redis_conn, settings, symbols, start, end, news, stop_type
+):
+    settings.RISK_STOP_ORDER_TYPE = stop_type
+    config = learning_config_for_test()
+    report = replay_trading(
+        symbols=symbols,
+        start=start,
+        end=end,
+        with_news=news,
+        learning=True,
+        learning_config=config,
+    )
+    live = live_log(symbols)
+    live["weights"] = live_weight_log()
+    cfg = replace(
+        config_from_live(symbols, start, end), learning=True, learning_params=config.to_dict()
+    )
+    frames, _ = frames_load(cfg)
+    engine = Engine(cfg, frames, strategies_build(cfg.strategies))
+    result = engine.run()
+    back = backtest_log(engine, result, int(np.datetime64(start, "ns").astype(np.int64)))
+    back["weights"] = backtest_weight_log(engine)
+    assert report.outcomes and report.cycles.get("applied"), (report.outcomes, report.cycles)
+    assert len(live["weights"]) >= 2, "learning must actually move the weights"
+    for part in ("signals", "orders", "outcomes", "weights"):
+        assert _digest({part: live[part]}) == _digest({part: back[part]}), (
+            part,
+            _first_differences(live[part], back[part]),
+        )
+
+
+@pytest.mark.django_db
+def test_a_learning_replay_leaves_the_live_learning_state_alone(redis_conn):
+    """The replay learns under its own account: live weights, weight history, outcomes, cycles and
+    learning state are untouched, and a second replay clears only its own learning rows."""
+    from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
+    from apps.learning.services import weights_reset
+    from apps.strategies.models import LIVE_ACCOUNT, StrategyWeightHistory
+    from apps.strategies.seed import strategies_seed
+
+    strategies_seed()
+    weights_reset(strategy="momentum", to=Decimal("0.4"), reason="live operator")
+
+    def live_state() -> Any:
+        return (
+            sorted(Strategy.objects.values_list("name", "weight")),
+            sorted(
+                StrategyWeightHistory.objects.filter(account=LIVE_ACCOUNT).values_list(
+                    "id", "new_weight"
+                )
+            ),
+            sorted(LearningCycle.objects.filter(account=LIVE_ACCOUNT).values_list("cycle", "kind")),
+            LearningAdjustment.objects.filter(account=LIVE_ACCOUNT).count(),
+            TradeOutcome.objects.filter(account=LIVE_ACCOUNT).count(),
+            list(
+                LearningState.objects.filter(pk=1).values_list("last_outcome_id", "last_cycle_at")
+            ),
+        )
+
+    before = live_state()
+    args = {
+        "symbols": ["AAPL", "MSFT", "NVDA"],
+        "start": date(2017, 1, 3),
+        "end": date(2017, 4, 28),
+        "learning": True,
+        "learning_config": learning_config_for_test(),
+    }
+    first = replay_trading(**args)
+    assert first.outcomes and first.cycles.get("applied"), (first.outcomes, first.cycles)
+    moved = StrategyWeightHistory.objects.filter(account=REPLAY_LABEL)
+    assert moved.exists()
+    assert live_state() == before
+    # the replay decided with its own weights, which started from the live ones (momentum 0.4)
+    assert TradeOutcome.objects.filter(account=REPLAY_LABEL).count() == first.outcomes
+    second = replay_trading(**args)
+    assert live_state() == before
+    assert TradeOutcome.objects.filter(account=REPLAY_LABEL).count() == second.outcomes
+    assert second.outcomes == first.outcomes
+    assert second.cycles == first.cycles

@@ -7,6 +7,9 @@ under ``simbroker:replay``. Each simulated day:
 
 1. at the session open, the day's bar reaches the broker: yesterday's orders fill (market at the
    open, stops/limits on the bar's range), fills move positions, stops are placed for new ones;
+   With ``learning``, each exit filled that morning is recorded as a trade outcome of the replay's
+   account, and then one learning cycle may run (the shared cadence rule, on the replay's clock);
+   the day's decisions use the replay's own weights;
 2. at the session close, positions are marked, and for every symbol a signal is decided at the
    close (bars and news visible then) and handed to risk and execution; its order fills tomorrow.
 """
@@ -27,6 +30,7 @@ from django.db.models import Count, Sum
 
 from apps.core.redis_client import redis_client
 from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
+from apps.execution.contracts import TradeEvent
 from apps.execution.costs import CommissionModel, SlippageModel, commission_parse, slippage_parse
 from apps.execution.models import Position, Trade, TradeUpdate, TradingControl
 from apps.execution.services.context import ExecutionContext, risk_config_from_settings
@@ -36,6 +40,10 @@ from apps.execution.services.orders import orders_sync
 from apps.execution.services.positions import positions_mark
 from apps.execution.services.reconcile import ReconcileReport, reconcile
 from apps.execution.services.stops import stops_ensure
+from apps.learning.engine import LearningConfig
+from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
+from apps.learning.selectors import learning_config_get
+from apps.learning.services import learning_cycle_run, outcome_record
 from apps.market import calendar
 from apps.market.contracts import Bar
 from apps.market.models import MarketBar
@@ -45,7 +53,7 @@ from apps.news.models import Article
 from apps.sentiment.pipeline import articles_score
 from apps.sentiment.selectors import scorer_get
 from apps.sentiment.services import article_raw, article_sentiments_save
-from apps.strategies.models import Signal
+from apps.strategies.models import Signal, StrategyWeightHistory
 from apps.strategies.seed import strategies_seed
 from apps.strategies.services import signal_generate
 
@@ -72,6 +80,8 @@ class ReplayReport:
     open_positions: list[str] = field(default_factory=list)
     trading_state: str = ""
     reconcile: ReconcileReport | None = None
+    outcomes: int = 0
+    cycles: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def bars_ensure(*, symbols: list[str], start: datetime, end: datetime) -> dict[str, int]:
@@ -126,8 +136,14 @@ def news_ensure(*, symbols: list[str], start: datetime, end: datetime) -> int:
 def replay_reset(
     *, broker: SimulatedBroker, symbols: list[str], start: datetime, end: datetime, cash: Decimal
 ) -> None:
-    """Forget a previous replay: its own trades, positions, signals and broker state (rows of
-    other accounts, live ones included, are never touched)."""
+    """Forget a previous replay: its own trades, positions, signals, learning state (outcomes,
+    cycles, adjustments, weight history) and broker state (rows of other accounts, live ones
+    included, are never touched)."""
+    TradeOutcome.objects.filter(account=REPLAY_LABEL).delete()
+    LearningAdjustment.objects.filter(account=REPLAY_LABEL).delete()
+    LearningCycle.objects.filter(account=REPLAY_LABEL).delete()
+    StrategyWeightHistory.objects.filter(account=REPLAY_LABEL).delete()
+    LearningState.objects.filter(account=REPLAY_LABEL).delete()
     trades = Trade.objects.filter(broker=REPLAY_LABEL)
     Position.objects.filter(broker=REPLAY_LABEL).delete()
     TradeUpdate.objects.filter(trade__in=trades).delete()
@@ -154,6 +170,8 @@ def replay_trading(
     commission: CommissionModel | None = None,
     slippage: SlippageModel | None = None,
     progress: Callable[[int, int, date, ReplayReport], None] | None = None,
+    learning: bool = False,
+    learning_config: LearningConfig | None = None,
 ) -> ReplayReport:
     start_dt = datetime.combine(start, datetime.min.time(), UTC)
     end_dt = datetime.combine(end, datetime.max.time(), UTC)
@@ -181,6 +199,7 @@ def replay_trading(
     if fresh:
         replay_reset(broker=broker, symbols=symbols, start=start_dt, end=end_dt, cash=cash)
     report = ReplayReport(start_equity=broker.account().equity)
+    cycle_config = learning_config or learning_config_get()
 
     by_day: dict[date, dict[str, Bar]] = defaultdict(dict)
     for s in symbols:
@@ -206,6 +225,14 @@ def replay_trading(
                 volume=bar.volume,
             )
         orders_sync(ctx)
+        if learning:
+            recorded = _outcomes_record(open_t)
+            report.outcomes += recorded
+            if recorded:  # the debounced trigger: a cycle after new outcomes, when one is due
+                cycle = learning_cycle_run(
+                    now=open_t, config=cycle_config, trigger="replay", account=REPLAY_LABEL
+                )
+                report.cycles[cycle.outcome] += 1
         # Stops normally follow a fill's commit (on_commit); ensure them here too, so the replay
         # also protects positions when it runs inside an outer transaction (tests).
         for ticker in Position.objects.filter(broker=REPLAY_LABEL).values_list("ticker", flat=True):
@@ -229,6 +256,43 @@ def replay_trading(
     report.reconcile = reconcile(ctx)
     _summarise(ctx, broker, report)
     return report
+
+
+def _outcomes_record(now: datetime) -> int:
+    """Record, as the replay's own outcomes, the round trips closed by exits filled so far and
+    not yet recorded (what the learning consumer does live on ``trades.executed``). Returns how
+    many were recorded."""
+    closing = (
+        Trade.objects.filter(
+            broker=REPLAY_LABEL,
+            purpose__in=[Trade.Purpose.EXIT, Trade.Purpose.STOP_LOSS],
+            status=Trade.Status.FILLED,
+            filled_at__lte=now,
+        )
+        .exclude(pk__in=TradeOutcome.objects.filter(account=REPLAY_LABEL).values("exit_trade_id"))
+        .order_by("filled_at", "id")
+    )
+    n = 0
+    for t in closing:
+        event = TradeEvent(
+            trade_id=t.pk,
+            client_order_id=t.client_order_id,
+            ticker=t.ticker,
+            side=str(t.side),
+            qty=t.filled_qty or t.qty,
+            status=str(t.status),
+            timestamp=t.filled_at or now,
+            price=t.price,
+            position_closed=True,
+            # the round trip's net P&L, as the closing fill reports it live (the position keeps
+            # it until it reopens, which no fill of the same morning does)
+            realized_pnl=Position.objects.filter(broker=REPLAY_LABEL, ticker=t.ticker)
+            .values_list("realized_pnl", flat=True)
+            .first(),
+        )
+        if outcome_record(event=event, account=REPLAY_LABEL) is not None:
+            n += 1
+    return n
 
 
 def _summarise(ctx: ExecutionContext, broker: SimulatedBroker, report: ReplayReport) -> None:
