@@ -36,6 +36,7 @@ from apps.execution.risk import (
     risk_marks_step,
     stop_level,
 )
+from apps.learning.outcomes import ROI_PCT_DECIMALS
 from apps.market.indicators import atr_at
 from apps.market.sources.replay import visible_at_ns
 from apps.strategies.base import FloatArray, MarketFrame, Strategy
@@ -374,17 +375,15 @@ class Engine:
                 pos.stop,
             )
         )
-        changed = None
-        if self.learner is not None:
-            changed = self.learner.observe(
-                roi=ret,
-                shares=pos.shares,
-                closed_at=from_ns(int(book.time[bar])),
-            )
-        if changed is not None:
-            self.state.weights = dict(changed.weights)
+        if self.learner is not None and self.learner.observe(
+            roi=round(100 * ret, ROI_PCT_DECIMALS) / 100.0,  # as live stores it (roi_pct)
+            shares=pos.shares,
+            closed_at=from_ns(int(book.time[bar])),
+            ticker=book.ticker,
+        ):
+            self.state.weights = self.learner.float_weights()
             self._shares_memo.clear()
-            self.weight_history.append(changed)
+            self.weight_history[:] = self.learner.history
             self._replan_all()
         else:
             self._plan(book, bar)

@@ -8,6 +8,7 @@ module only adapts their inputs (whole arrays, in-memory outcome lists) to the e
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from apps.learning.engine import LearningConfig, cycle_due, learning_step
 from apps.learning.numbers import q8
 from apps.learning.reward import AttributedOutcome
 from apps.strategies.base import FloatArray, Strategy
-from apps.strategies.ensemble import EnsembleConfig, ensemble_combine
+from apps.strategies.ensemble import CONTRIBUTION_DECIMALS, EnsembleConfig, ensemble_combine
 from apps.strategies.registry import strategy_build
 from backtesting.config import StrategySpec
 from backtesting.reference import SmaCross
@@ -104,13 +105,16 @@ def risk_entry(
 def contributions_at(
     scores: Mapping[str, FloatArray], weights: Mapping[str, float], index: int
 ) -> tuple[Contribution, ...]:
-    """Each strategy's part in the decision at bar ``index`` (NaN score = no opinion = 0)."""
+    """Each strategy's part in the decision at bar ``index`` (NaN score = no opinion = 0), with
+    the score as a live signal stores it (``CONTRIBUTION_DECIMALS``)."""
     out = []
     for name in sorted(scores):
         s = float(scores[name][index])
         out.append(
             Contribution(
-                strategy=name, score=s if np.isfinite(s) else 0.0, weight=float(weights[name])
+                strategy=name,
+                score=round(s, CONTRIBUTION_DECIMALS) if np.isfinite(s) else 0.0,
+                weight=float(weights[name]),
             )
         )
     return tuple(out)
@@ -150,47 +154,76 @@ class Learner:
             {n: w / total for n, w in weights.items()}
         )
         self.outcomes: list[AttributedOutcome] = []
+        self._order: list[tuple[datetime, str]] = []  # (closed_at, ticker) of each outcome
         self.counts: dict[str, int] = {}
+        self.history: list[WeightRecord] = []
+        # the weights and cycle time before the last applied cycle, to redo it when another
+        # close of the same instant arrives
+        self._before: tuple[dict[str, Decimal], datetime | None] = (dict(self.weights), None)
 
     def float_weights(self) -> dict[str, float]:
         return {n: float(w) for n, w in self.weights.items()}
 
     def observe(
-        self, *, roi: float, shares: Mapping[str, float], closed_at: datetime
-    ) -> WeightRecord | None:
-        """Record one closed trade; return the new weights when the update moved any."""
-        self.outcomes.append(AttributedOutcome(roi=roi, shares=dict(shares), closed_at=closed_at))
+        self, *, roi: float, shares: Mapping[str, float], closed_at: datetime, ticker: str = ""
+    ) -> bool:
+        """Record one closed trade, run a cycle when one is due; True when the weights changed
+        (the new ones are :attr:`weights`, the records :attr:`history`).
+
+        Live, every close of one instant is recorded before the cycle it triggers runs (the fills
+        of one session open are synced together). Here closes arrive one by one, so a close at the
+        instant of the last applied cycle undoes that cycle and runs it again with every outcome of
+        the instant; no decision lies between them (decisions come after the fills of a bar).
+        """
+        # live's order of outcomes: by close time, then ticker (one close per ticker an instant)
+        at = bisect.bisect_right(self._order, (closed_at, ticker))
+        self._order.insert(at, (closed_at, ticker))
+        self.outcomes.insert(
+            at, AttributedOutcome(roi=roi, shares=dict(shares), closed_at=closed_at)
+        )
         for name, share in shares.items():
             if share != 0.0:
                 self.counts[name] = self.counts.get(name, 0) + 1
+        start = dict(self.weights)
+        if self.last_cycle_at is not None and closed_at == self.last_cycle_at:
+            self.weights, self.last_cycle_at = dict(self._before[0]), self._before[1]
+            if self.history and self.history[-1].at == closed_at:
+                self.history.pop()
         # the live cadence rule on the backtest's clock (the close's market time); an outcome that
         # comes too soon waits for the next cycle, as it does live
-        if not cycle_due(
+        if cycle_due(
             last_cycle_at=self.last_cycle_at,
             now=closed_at,
             min_interval_s=self.config.min_interval_s,
         ):
-            return None
+            self._cycle(closed_at)
+        return self.weights != start
+
+    def _cycle(self, closed_at: datetime) -> None:
         step = learning_step(
             weights=self.weights,
             outcomes=self.outcomes,
             config=self.config,
             trade_counts=self.counts,
         )
+        if not step.update.applied:
+            return
+        self._before = (dict(self.weights), self.last_cycle_at)
+        self.last_cycle_at = closed_at
         new = step.update.weights
-        if step.update.applied:
-            self.last_cycle_at = closed_at
         if new == self.weights:
-            return None
+            return
         self.weights = dict(new)
         reasons = [
             f"{c.strategy}: {step.reason(c, self.config.reward.kind)}" for c in step.update.changes
         ]
-        return WeightRecord(
-            at=closed_at,
-            weights=self.float_weights(),
-            reason="; ".join(reasons)[:500],
-            rewards={n: float(r) for n, r in step.rewards.items()},
+        self.history.append(
+            WeightRecord(
+                at=closed_at,
+                weights=self.float_weights(),
+                reason="; ".join(reasons)[:500],
+                rewards={n: float(r) for n, r in step.rewards.items()},
+            )
         )
 
 

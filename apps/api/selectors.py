@@ -31,7 +31,7 @@ from apps.learning.models import (
 from apps.learning.stats import sharpe_daily
 from apps.market.models import MarketBar
 from apps.news.models import Article, ArticleSentiment
-from apps.strategies.models import Strategy, StrategyWeightHistory
+from apps.strategies.models import LIVE_ACCOUNT, Strategy, StrategyWeightHistory
 
 # How far back the trade detail looks for the articles a decision could see (the news strategy
 # ignores items older than its max_age_hours, 96 h by default).
@@ -80,7 +80,7 @@ def portfolio_summary(*, broker: str | None = None) -> PortfolioSummary:
     snap = PortfolioSnapshot.objects.filter(broker=broker).order_by("-time").first()
     values = _daily_values(broker)
     returns = [float(b / a - 1) for a, b in pairwise(values) if a and a > 0]
-    outcomes = TradeOutcome.objects.aggregate(
+    outcomes = TradeOutcome.objects.filter(account=LIVE_ACCOUNT).aggregate(
         n=Coalesce(Sum(1), 0),
         wins=Coalesce(Sum(1, filter=Q(was_profitable=True)), 0),
         pnl=Sum("realized_pnl"),
@@ -249,12 +249,12 @@ def strategy_metrics(
 
 
 def weight_history(*, strategy: str = "") -> QuerySet[StrategyWeightHistory]:
-    qs = StrategyWeightHistory.objects.select_related("strategy")
+    qs = StrategyWeightHistory.objects.filter(account=LIVE_ACCOUNT).select_related("strategy")
     return qs.filter(strategy__name=strategy) if strategy else qs
 
 
 def learning_adjustments(*, strategy: str = "") -> QuerySet[LearningAdjustment]:
-    qs = LearningAdjustment.objects.select_related("strategy")
+    qs = LearningAdjustment.objects.filter(account=LIVE_ACCOUNT).select_related("strategy")
     return qs.filter(strategy__name=strategy) if strategy else qs
 
 

@@ -10,6 +10,7 @@ from apps.execution.ledger import roi as ledger_roi
 from apps.execution.ledger import round_trip_pnl
 
 MONEY = Decimal("0.0001")
+ROI_PCT_DECIMALS = 8  # a stored outcome's ROI in percent; learning reads it back as a fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,5 +56,8 @@ def outcome_compute(
     # Clocks of two fills may disagree by a hair; a hold is never negative.
     hold = max(exit.at - entry.at, timedelta(0))
     return OutcomeValues(
-        hold_duration=hold, realized_pnl=pnl, roi_pct=round(roi, 8), was_profitable=pnl > 0
+        hold_duration=hold,
+        realized_pnl=pnl,
+        roi_pct=round(roi, ROI_PCT_DECIMALS),
+        was_profitable=pnl > 0,
     )

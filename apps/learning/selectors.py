@@ -49,9 +49,9 @@ def learning_state_get() -> LearningState:
 def outcomes_attributed(
     *, upto_id: int | None = None, account: str = LIVE_ACCOUNT
 ) -> list[AttributedOutcome]:
-    """Every trade outcome of ``account``, oldest first, as the pure learner sees it (ROI as a
-    fraction)."""
-    qs = TradeOutcome.objects.filter(account=account).order_by("closed_at", "id")
+    """Every trade outcome of ``account``, oldest first (closes of one instant by ticker, as the
+    backtester orders them), as the pure learner sees it (ROI as a fraction)."""
+    qs = TradeOutcome.objects.filter(account=account).order_by("closed_at", "ticker", "id")
     if upto_id is not None:
         qs = qs.filter(id__lte=upto_id)
     return [

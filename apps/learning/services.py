@@ -397,3 +397,77 @@ def weights_reset(
         transaction.on_commit(lambda: _observe(moved, "reset"))
     log.warning("learning: weights reset (%s): %s", target, {m.strategy: str(m.new) for m in moved})
     return {n: new.get(n, current[n]) for n in current}
+
+
+# ---- a replay's learning ------------------------------------------------------------------------
+class ReplayLearning:
+    """Learning for an in-process replay (``replay_trading(learner=...)``), under the replay's own
+    account: the round trips its broker closed become its outcomes (what the learning consumer
+    does live on ``trades.executed``), and after new outcomes one cycle runs when the shared
+    cadence rule allows (the debounced trigger), on the replay's clock."""
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        broker: str,
+        enabled: bool = True,
+        config: LearningConfig | None = None,
+    ) -> None:
+        if account == LIVE_ACCOUNT:
+            raise ValueError("a replay learns under an account of its own, never the live one")
+        self.account, self.broker, self.enabled = account, broker, enabled
+        self.config = config or learning_config_get()
+
+    def reset(self) -> None:
+        """Forget the account's outcomes, cycles, adjustments, weight history and state."""
+        TradeOutcome.objects.filter(account=self.account).delete()
+        LearningAdjustment.objects.filter(account=self.account).delete()
+        LearningCycle.objects.filter(account=self.account).delete()
+        StrategyWeightHistory.objects.filter(account=self.account).delete()
+        LearningState.objects.filter(account=self.account).delete()
+
+    def after_fills(self, now: datetime) -> tuple[int, str | None]:
+        if not self.enabled:
+            return 0, None
+        recorded = self._outcomes_record(now)
+        if not recorded:
+            return 0, None
+        report = learning_cycle_run(
+            now=now, config=self.config, trigger="replay", account=self.account
+        )
+        return recorded, report.outcome
+
+    def _outcomes_record(self, now: datetime) -> int:
+        recorded = TradeOutcome.objects.filter(account=self.account).values("exit_trade_id")
+        closing = (
+            Trade.objects.filter(
+                broker=self.broker,
+                purpose__in=[Trade.Purpose.EXIT, Trade.Purpose.STOP_LOSS],
+                status=Trade.Status.FILLED,
+                filled_at__lte=now,
+            )
+            .exclude(pk__in=recorded)
+            .order_by("filled_at", "id")
+        )
+        n = 0
+        for t in closing:
+            event = TradeEvent(
+                trade_id=t.pk,
+                client_order_id=t.client_order_id,
+                ticker=t.ticker,
+                side=str(t.side),
+                qty=t.filled_qty or t.qty,
+                status=str(t.status),
+                timestamp=t.filled_at or now,
+                price=t.price,
+                position_closed=True,
+                # the round trip's net P&L, as the closing fill reports it live (the position
+                # keeps it until it reopens, which no fill of the same morning does)
+                realized_pnl=Position.objects.filter(broker=self.broker, ticker=t.ticker)
+                .values_list("realized_pnl", flat=True)
+                .first(),
+            )
+            if outcome_record(event=event, account=self.account) is not None:
+                n += 1
+        return n

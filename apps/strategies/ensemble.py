@@ -15,6 +15,10 @@ import numpy.typing as npt
 from apps.strategies.base import FloatArray, MarketFrame, Strategy, guarded_scores
 from apps.strategies.contracts import Direction, StrategyContribution
 
+# A signal stores each strategy's score to this many decimals; learning attributes a trade from
+# the stored scores, so the backtester rounds the same way before it attributes.
+CONTRIBUTION_DECIMALS = 6
+
 LONG, FLAT, SHORT = 1, 0, -1
 
 

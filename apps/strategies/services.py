@@ -20,7 +20,7 @@ from apps.market.models import MarketBar
 from apps.market.sources.replay import bar_visible_at
 from apps.strategies.base import Strategy, guarded_scores
 from apps.strategies.contracts import SignalEvent, StrategyContribution
-from apps.strategies.ensemble import EnsembleConfig, ensemble_combine
+from apps.strategies.ensemble import CONTRIBUTION_DECIMALS, EnsembleConfig, ensemble_combine
 from apps.strategies.metrics import (
     SIGNAL_SECONDS,
     SIGNALS_GENERATED,
@@ -149,7 +149,11 @@ def signal_generate(
                 "direction": decision.direction.value,
                 "strength": round(decision.strength, 6),
                 "strategy_sources": [
-                    {"strategy": c.strategy, "score": round(c.score, 6), "weight": c.weight}
+                    {
+                        "strategy": c.strategy,
+                        "score": round(c.score, CONTRIBUTION_DECIMALS),
+                        "weight": c.weight,
+                    }
                     for c in decision.contributions
                 ],
                 "sentiment_score": round(senti, 6) if np.isfinite(senti) else None,

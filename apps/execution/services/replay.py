@@ -7,9 +7,9 @@ under ``simbroker:replay``. Each simulated day:
 
 1. at the session open, the day's bar reaches the broker: yesterday's orders fill (market at the
    open, stops/limits on the bar's range), fills move positions, stops are placed for new ones;
-   With ``learning``, each exit filled that morning is recorded as a trade outcome of the replay's
-   account, and then one learning cycle may run (the shared cadence rule, on the replay's clock);
-   the day's decisions use the replay's own weights;
+   With a ``learner`` (the learning stage's :class:`~apps.learning.services.ReplayLearning`), the
+   round trips closed that morning become outcomes of the replay's account and one learning cycle
+   may run (the shared cadence rule, on the replay's clock); decisions use the replay's weights;
 2. at the session close, positions are marked, and for every symbol a signal is decided at the
    close (bars and news visible then) and handed to risk and execution; its order fills tomorrow.
 """
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
+from typing import Protocol
 
 from django.conf import settings
 from django.core.management import call_command
@@ -30,7 +31,6 @@ from django.db.models import Count, Sum
 
 from apps.core.redis_client import redis_client
 from apps.execution.brokers.simulated import RedisStore, SimulatedBroker
-from apps.execution.contracts import TradeEvent
 from apps.execution.costs import CommissionModel, SlippageModel, commission_parse, slippage_parse
 from apps.execution.models import Position, Trade, TradeUpdate, TradingControl
 from apps.execution.services.context import ExecutionContext, risk_config_from_settings
@@ -40,10 +40,6 @@ from apps.execution.services.orders import orders_sync
 from apps.execution.services.positions import positions_mark
 from apps.execution.services.reconcile import ReconcileReport, reconcile
 from apps.execution.services.stops import stops_ensure
-from apps.learning.engine import LearningConfig
-from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
-from apps.learning.selectors import learning_config_get
-from apps.learning.services import learning_cycle_run, outcome_record
 from apps.market import calendar
 from apps.market.contracts import Bar
 from apps.market.models import MarketBar
@@ -53,7 +49,7 @@ from apps.news.models import Article
 from apps.sentiment.pipeline import articles_score
 from apps.sentiment.selectors import scorer_get
 from apps.sentiment.services import article_raw, article_sentiments_save
-from apps.strategies.models import Signal, StrategyWeightHistory
+from apps.strategies.models import Signal
 from apps.strategies.seed import strategies_seed
 from apps.strategies.services import signal_generate
 
@@ -62,6 +58,17 @@ log = logging.getLogger(__name__)
 REPLAY_LABEL = "replay"
 REPLAY_CONTROL_PK = 2
 DAILY = "1Day"
+
+
+class ReplayLearner(Protocol):
+    """The learning stage's part in a replay (it sits above execution, so it is handed in)."""
+
+    def reset(self) -> None:
+        """Clear the replay account's learning rows."""
+
+    def after_fills(self, now: datetime) -> tuple[int, str | None]:
+        """Record the round trips closed by fills so far; maybe run a cycle at ``now``. Returns
+        the outcomes recorded and the cycle's outcome (None when none ran)."""
 
 
 @dataclass
@@ -136,14 +143,9 @@ def news_ensure(*, symbols: list[str], start: datetime, end: datetime) -> int:
 def replay_reset(
     *, broker: SimulatedBroker, symbols: list[str], start: datetime, end: datetime, cash: Decimal
 ) -> None:
-    """Forget a previous replay: its own trades, positions, signals, learning state (outcomes,
-    cycles, adjustments, weight history) and broker state (rows of other accounts, live ones
-    included, are never touched)."""
-    TradeOutcome.objects.filter(account=REPLAY_LABEL).delete()
-    LearningAdjustment.objects.filter(account=REPLAY_LABEL).delete()
-    LearningCycle.objects.filter(account=REPLAY_LABEL).delete()
-    StrategyWeightHistory.objects.filter(account=REPLAY_LABEL).delete()
-    LearningState.objects.filter(account=REPLAY_LABEL).delete()
+    """Forget a previous replay: its own trades, positions, signals and broker state (rows of
+    other accounts, live ones included, are never touched). Its learning rows are the learner's
+    to clear (first: outcomes refer to trades)."""
     trades = Trade.objects.filter(broker=REPLAY_LABEL)
     Position.objects.filter(broker=REPLAY_LABEL).delete()
     TradeUpdate.objects.filter(trade__in=trades).delete()
@@ -170,8 +172,7 @@ def replay_trading(
     commission: CommissionModel | None = None,
     slippage: SlippageModel | None = None,
     progress: Callable[[int, int, date, ReplayReport], None] | None = None,
-    learning: bool = False,
-    learning_config: LearningConfig | None = None,
+    learner: ReplayLearner | None = None,
 ) -> ReplayReport:
     start_dt = datetime.combine(start, datetime.min.time(), UTC)
     end_dt = datetime.combine(end, datetime.max.time(), UTC)
@@ -197,9 +198,10 @@ def replay_trading(
         clock=lambda: sim_now[0],
     )
     if fresh:
+        if learner is not None:
+            learner.reset()
         replay_reset(broker=broker, symbols=symbols, start=start_dt, end=end_dt, cash=cash)
     report = ReplayReport(start_equity=broker.account().equity)
-    cycle_config = learning_config or learning_config_get()
 
     by_day: dict[date, dict[str, Bar]] = defaultdict(dict)
     for s in symbols:
@@ -225,14 +227,11 @@ def replay_trading(
                 volume=bar.volume,
             )
         orders_sync(ctx)
-        if learning:
-            recorded = _outcomes_record(open_t)
+        if learner is not None:
+            recorded, cycle = learner.after_fills(open_t)
             report.outcomes += recorded
-            if recorded:  # the debounced trigger: a cycle after new outcomes, when one is due
-                cycle = learning_cycle_run(
-                    now=open_t, config=cycle_config, trigger="replay", account=REPLAY_LABEL
-                )
-                report.cycles[cycle.outcome] += 1
+            if cycle:
+                report.cycles[cycle] += 1
         # Stops normally follow a fill's commit (on_commit); ensure them here too, so the replay
         # also protects positions when it runs inside an outer transaction (tests).
         for ticker in Position.objects.filter(broker=REPLAY_LABEL).values_list("ticker", flat=True):
@@ -256,43 +255,6 @@ def replay_trading(
     report.reconcile = reconcile(ctx)
     _summarise(ctx, broker, report)
     return report
-
-
-def _outcomes_record(now: datetime) -> int:
-    """Record, as the replay's own outcomes, the round trips closed by exits filled so far and
-    not yet recorded (what the learning consumer does live on ``trades.executed``). Returns how
-    many were recorded."""
-    closing = (
-        Trade.objects.filter(
-            broker=REPLAY_LABEL,
-            purpose__in=[Trade.Purpose.EXIT, Trade.Purpose.STOP_LOSS],
-            status=Trade.Status.FILLED,
-            filled_at__lte=now,
-        )
-        .exclude(pk__in=TradeOutcome.objects.filter(account=REPLAY_LABEL).values("exit_trade_id"))
-        .order_by("filled_at", "id")
-    )
-    n = 0
-    for t in closing:
-        event = TradeEvent(
-            trade_id=t.pk,
-            client_order_id=t.client_order_id,
-            ticker=t.ticker,
-            side=str(t.side),
-            qty=t.filled_qty or t.qty,
-            status=str(t.status),
-            timestamp=t.filled_at or now,
-            price=t.price,
-            position_closed=True,
-            # the round trip's net P&L, as the closing fill reports it live (the position keeps
-            # it until it reopens, which no fill of the same morning does)
-            realized_pnl=Position.objects.filter(broker=REPLAY_LABEL, ticker=t.ticker)
-            .values_list("realized_pnl", flat=True)
-            .first(),
-        )
-        if outcome_record(event=event, account=REPLAY_LABEL) is not None:
-            n += 1
-    return n
 
 
 def _summarise(ctx: ExecutionContext, broker: SimulatedBroker, report: ReplayReport) -> None:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.learning.models import LearningCycle, TradeOutcome
 from apps.learning.selectors import audit_replay, learning_config_get, learning_state_get
 from apps.learning.services import learning_cycle_run, learning_freeze
-from apps.strategies.models import Strategy
+from apps.strategies.models import LIVE_ACCOUNT, Strategy
 
 
 class Command(BaseCommand):
@@ -55,7 +55,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"last cycle: {state.last_cycle_at or 'never'}; outcomes: "
-            f"{TradeOutcome.objects.count()}; cycles logged: {LearningCycle.objects.count()}"
+            f"{TradeOutcome.objects.filter(account=LIVE_ACCOUNT).count()}; cycles logged: "
+            f"{LearningCycle.objects.filter(account=LIVE_ACCOUNT).count()}"
         )
         self.stdout.write(f"config: {config.to_dict()}")
         for s in Strategy.objects.order_by("name"):

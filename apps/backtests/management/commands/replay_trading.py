@@ -9,7 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.execution.costs import commission_parse, slippage_parse
-from apps.execution.services.replay import ReplayReport, replay_trading
+from apps.execution.services.replay import REPLAY_LABEL, ReplayReport, replay_trading
+from apps.learning.services import ReplayLearning
 
 
 class Command(BaseCommand):
@@ -33,6 +34,12 @@ class Command(BaseCommand):
             "--with-news",
             action="store_true",
             help="load and score the bundled news (StockNet tweets, Q4 2015) first",
+        )
+        parser.add_argument(
+            "--learning",
+            action="store_true",
+            help="record the replay's own outcomes and run learning cycles on its clock (its "
+            "own weights; the live weights are never touched)",
         )
         parser.add_argument(
             "--publish",
@@ -60,6 +67,10 @@ class Command(BaseCommand):
             commission=commission_parse(opts["commission"]) if opts["commission"] else None,
             slippage=slippage_parse(opts["slippage"]) if opts["slippage"] else None,
             progress=progress,
+            # always handed in: a fresh replay clears its own learning rows too
+            learner=ReplayLearning(
+                account=REPLAY_LABEL, broker=REPLAY_LABEL, enabled=opts["learning"]
+            ),
         )
         self.stdout.write("")
         w = self.stdout.write
@@ -71,6 +82,8 @@ class Command(BaseCommand):
         w(f"equity             {r.start_equity:.2f} -> {r.end_equity:.2f}")
         w(f"open positions     {', '.join(r.open_positions) or 'none'}")
         w(f"trading state      {r.trading_state}")
+        if opts["learning"]:
+            w(f"learning           {r.outcomes} outcome(s), cycles {dict(r.cycles)}")
         if r.reconcile is not None:
             w(f"reconciliation     {r.reconcile.summary()}")
         self.stdout.write(
