@@ -259,7 +259,7 @@ def learning_adjustments(*, strategy: str = "") -> QuerySet[LearningAdjustment]:
 
 
 def learning_state() -> LearningState:
-    state, _ = LearningState.objects.get_or_create(pk=1)
+    state, _ = LearningState.objects.get_or_create(account=LIVE_ACCOUNT)
     return state
 
 

@@ -113,7 +113,7 @@ class PortfolioSnapshot(models.Model):
 
 
 class LearningState(models.Model):
-    """One per account (live: pk=1): whether learning is frozen, and where the last cycle stopped."""
+    """One per account: whether learning is frozen, and where the last cycle stopped."""
 
     frozen = models.BooleanField(
         default=False, help_text="frozen: outcomes are still recorded, weights are not changed"

@@ -42,7 +42,7 @@ def learning_config_get() -> LearningConfig:
 
 
 def learning_state_get() -> LearningState:
-    state, _ = LearningState.objects.get_or_create(pk=1)
+    state, _ = LearningState.objects.get_or_create(account=LIVE_ACCOUNT)
     return state
 
 

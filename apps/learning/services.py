@@ -157,9 +157,8 @@ class CycleReport:
 
 
 def _state_locked(account: str = LIVE_ACCOUNT) -> LearningState:
-    if account == LIVE_ACCOUNT:
-        LearningState.objects.get_or_create(pk=1)
-        return LearningState.objects.select_for_update().get(pk=1)
+    # Keyed by account, never by an explicit pk: a row inserted with pk=1 leaves the id sequence
+    # behind, and the next account's row would then collide with it.
     LearningState.objects.get_or_create(account=account)
     return LearningState.objects.select_for_update().get(account=account)
 
