@@ -470,19 +470,21 @@ class StreamConsumer:
             carrier = {}
         return propagate.extract(carrier)
 
+    def _attributes(self, d: Delivery) -> dict[str, Any]:
+        return {
+            "messaging.system": "redis_streams",
+            "messaging.destination.name": self.stream,
+            "messaging.consumer.group.name": self.group,
+            "messaging.message.id": d.message_id,
+        }
+
     def _message_span(self, d: Delivery) -> Any:
         """A span of one message of a batch (a child of its producer's), not made current."""
         return tracer.start_span(
             f"consume {self.stream}",
             context=self._context(d),
             kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "redis_streams",
-                "messaging.destination.name": self.stream,
-                "messaging.consumer.group.name": self.group,
-                "messaging.message.id": d.message_id,
-                "messaging.batch.message_count": 1,
-            },
+            attributes={**self._attributes(d), "messaging.batch.message_count": 1},
         )
 
     def _span(self, d: Delivery) -> Any:
@@ -490,12 +492,7 @@ class StreamConsumer:
             f"consume {self.stream}",
             context=self._context(d),
             kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "redis_streams",
-                "messaging.destination.name": self.stream,
-                "messaging.consumer.group.name": self.group,
-                "messaging.message.id": d.message_id,
-            },
+            attributes=self._attributes(d),
         )
 
 

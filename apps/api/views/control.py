@@ -39,6 +39,32 @@ from apps.api.views.common import (
 TICKER_PATTERN = r"[A-Za-z][A-Za-z0-9.\-]{0,11}"
 
 
+def _override(
+    request: Request,
+    *,
+    action: StepUpAction,
+    payload: dict[str, Any],
+    effect: Any,
+    key: str | None = None,
+    target: str = "",
+) -> Response:
+    """Run one override through the service (idempotency key, step-up) and encode its answer."""
+    try:
+        return override_response(
+            override_run(
+                user=user_of(request),
+                key=key if key is not None else idempotency_key(request),
+                action=action,
+                payload=payload,
+                step_up=step_up_token(request),
+                target=target,
+                effect=effect,
+            )
+        )
+    except OverrideRefused as exc:
+        return refused_response(exc)
+
+
 class ControlView(ApiView):
     @extend_schema(
         tags=["control"],
@@ -71,37 +97,23 @@ class PauseView(ApiView):
     )
     def post(self, request: Request) -> Response:
         reason = _reason(request)
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=idempotency_key(request),
-                    action=StepUpAction.PAUSE,
-                    payload={"reason": reason},
-                    step_up=step_up_token(request),
-                    effect=services.effect_pause(reason),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.PAUSE,
+            payload={"reason": reason},
+            effect=services.effect_pause(reason),
+        )
 
 
 class ResumeView(ApiView):
     @_override_doc("Resume trading after a pause", None, ControlResultSerializer)
     def post(self, request: Request) -> Response:
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=idempotency_key(request),
-                    action=StepUpAction.RESUME,
-                    payload={},
-                    step_up=step_up_token(request),
-                    effect=services.effect_resume(),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.RESUME,
+            payload={},
+            effect=services.effect_resume(),
+        )
 
 
 class KillSwitchView(ApiView):
@@ -112,19 +124,12 @@ class KillSwitchView(ApiView):
     )
     def post(self, request: Request) -> Response:
         reason = _reason(request)
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=idempotency_key(request),
-                    action=StepUpAction.KILL_SWITCH,
-                    payload={"reason": reason},
-                    step_up=step_up_token(request),
-                    effect=services.effect_kill_switch(reason),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.KILL_SWITCH,
+            payload={"reason": reason},
+            effect=services.effect_kill_switch(reason),
+        )
 
 
 class ForceCloseView(ApiView):
@@ -138,22 +143,14 @@ class ForceCloseView(ApiView):
     def post(self, request: Request, ticker: str) -> Response:
         ticker = ticker.upper()
         key = idempotency_key(request)
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=key,
-                    action=StepUpAction.FORCE_CLOSE,
-                    payload={"ticker": ticker},
-                    step_up=step_up_token(request),
-                    target=ticker,
-                    effect=services.effect_force_close(
-                        user_id=user_of(request).pk, key=key, ticker=ticker
-                    ),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.FORCE_CLOSE,
+            payload={"ticker": ticker},
+            effect=services.effect_force_close(user_id=user_of(request).pk, key=key, ticker=ticker),
+            key=key,
+            target=ticker,
+        )
 
 
 class LearningFreezeView(ApiView):
@@ -168,19 +165,12 @@ class LearningFreezeView(ApiView):
         s = FreezeSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         frozen, reason = bool(s.validated_data["frozen"]), str(s.validated_data["reason"])
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=idempotency_key(request),
-                    action=StepUpAction.LEARNING_FREEZE,
-                    payload={"frozen": frozen, "reason": reason},
-                    step_up=step_up_token(request),
-                    effect=services.effect_learning_freeze(frozen=frozen, reason=reason),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.LEARNING_FREEZE,
+            payload={"frozen": frozen, "reason": reason},
+            effect=services.effect_learning_freeze(frozen=frozen, reason=reason),
+        )
 
 
 class WeightsResetView(ApiView):
@@ -197,18 +187,11 @@ class WeightsResetView(ApiView):
         v = s.validated_data
         if v["to"] is not None and not v["strategy"]:
             return error(400, "invalid", "`to` needs a `strategy`.")
-        try:
-            return override_response(
-                override_run(
-                    user=user_of(request),
-                    key=idempotency_key(request),
-                    action=StepUpAction.WEIGHTS_RESET,
-                    payload={"strategy": v["strategy"], "to": str(v["to"]), "reason": v["reason"]},
-                    step_up=step_up_token(request),
-                    effect=services.effect_weights_reset(
-                        strategy=v["strategy"], to=v["to"], reason=v["reason"]
-                    ),
-                )
-            )
-        except OverrideRefused as exc:
-            return refused_response(exc)
+        return _override(
+            request,
+            action=StepUpAction.WEIGHTS_RESET,
+            payload={"strategy": v["strategy"], "to": str(v["to"]), "reason": v["reason"]},
+            effect=services.effect_weights_reset(
+                strategy=v["strategy"], to=v["to"], reason=v["reason"]
+            ),
+        )
