@@ -494,7 +494,9 @@ def test_a_learning_replay_leaves_the_live_learning_state_alone(redis_conn):
             LearningAdjustment.objects.filter(account=LIVE_ACCOUNT).count(),
             TradeOutcome.objects.filter(account=LIVE_ACCOUNT).count(),
             list(
-                LearningState.objects.filter(account=LIVE_ACCOUNT).values_list("last_outcome_id", "last_cycle_at")
+                LearningState.objects.filter(account=LIVE_ACCOUNT).values_list(
+                    "last_outcome_id", "last_cycle_at"
+                )
             ),
         )
 
