@@ -79,7 +79,6 @@ class LearningStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: LearningState, form: Any, change: bool) -> None:
         from apps.learning.services import learning_freeze  # noqa: PLC0415 - admin.py loads in every process; services on first use
 
-        obj.pk = 1
         who = getattr(request.user, "username", "admin")
         learning_freeze(frozen=obj.frozen, reason=obj.reason or f"set in the admin by {who}")
 

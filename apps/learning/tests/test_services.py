@@ -10,7 +10,12 @@ from django.core.management import CommandError, call_command
 from prometheus_client import REGISTRY
 
 from apps.learning.models import LearningAdjustment, LearningCycle, LearningState, TradeOutcome
-from apps.learning.selectors import audit_replay, learning_config_get, outcomes_attributed
+from apps.learning.selectors import (
+    audit_replay,
+    learning_config_get,
+    learning_state_get,
+    outcomes_attributed,
+)
 from apps.learning.services import learning_cycle_run, learning_freeze, weights_reset
 from apps.learning.tests.conftest import T0, outcome_row
 from apps.strategies.models import Strategy, StrategyWeightHistory
@@ -188,8 +193,10 @@ def test_admin_pages_and_freeze_toggle(strategies, admin_client):
         "portfoliosnapshot",
     ):
         assert admin_client.get(f"/admin/learning/{model}/").status_code == 200
+    live = learning_state_get()
     resp = admin_client.post(
-        "/admin/learning/learningstate/1/change/", {"frozen": "on", "reason": "earnings week"}
+        f"/admin/learning/learningstate/{live.pk}/change/",
+        {"frozen": "on", "reason": "earnings week"},
     )
     assert resp.status_code == 302
     state = LearningState.objects.get()
@@ -197,7 +204,7 @@ def test_admin_pages_and_freeze_toggle(strategies, admin_client):
     assert REGISTRY.get_sample_value("tradebot_learning_frozen") == 1.0
     resp = admin_client.post(
         "/admin/learning/learningstate/",
-        {"action": "unfreeze", "_selected_action": ["1"]},
+        {"action": "unfreeze", "_selected_action": [str(live.pk)]},
     )
     assert resp.status_code == 302
     assert not LearningState.objects.get().frozen
