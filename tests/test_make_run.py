@@ -7,6 +7,7 @@ embedded PostgreSQL and Redis came up and that /admin/, /metrics, /healthz, Flow
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -35,7 +36,9 @@ def get(url: str) -> tuple[int, str]:
             return resp.status, resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, ""
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        # Not up yet. A port in the ephemeral range with nothing listening can even connect to
+        # itself (TCP self-connect) and read back its own request as a "bad status line".
         return 0, ""
 
 
