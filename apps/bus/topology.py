@@ -7,8 +7,10 @@ drains a group imports its consumer class (:func:`consumer_for`), by the dotted 
 
 from __future__ import annotations
 
+import functools
 import importlib
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -32,6 +34,17 @@ class Route:
     # group is drained by one drain at a time, whichever worker runs it. An unordered group may run
     # up to BUS_DRAINS[group] drains at once, on as many workers (docs/scaling.md).
     ordered: bool = True
+    # An ordered stage split by key (BUS_PARTITIONS): this route is partition ``partition`` of
+    # ``partitions``, a consumer group of its own named ``<stage>.<partition>`` that applies only
+    # the keys (tickers) hashing to it -- so each key keeps one ordered reader while the
+    # partitions' drains run in parallel on as many workers.
+    partition: int = 0
+    partitions: int = 1
+    stage: str = ""  # the stage's own group name ("signals"); empty: same as ``group``
+
+    @property
+    def base(self) -> str:
+        return self.stage or self.group
 
 
 # The stages, in the order of the one-way flow (Article -> ScoredArticle -> Signal -> Trade ->
@@ -87,9 +100,35 @@ def probe_routes() -> tuple[Route, ...]:
     )
 
 
+def partitions_of(stage: str) -> int:
+    """BUS_PARTITIONS[stage]: how many key partitions an ordered stage runs (default 1)."""
+    return max(1, int(getattr(settings, "BUS_PARTITIONS", {}).get(stage, 1)))
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition that owns ``key`` (stable across processes and machines: CRC-32)."""
+    return zlib.crc32(key.encode("utf-8")) % partitions if partitions > 1 else 0
+
+
+def stage_routes() -> tuple[Route, ...]:
+    """The stages' routes, an ordered stage with BUS_PARTITIONS[stage] = N > 1 as N routes
+    (groups ``<stage>.0`` .. ``<stage>.<N-1>``)."""
+    out: list[Route] = []
+    for r in STAGES:
+        n = partitions_of(r.group) if r.ordered else 1
+        if n == 1:
+            out.append(r)
+            continue
+        out += [
+            replace(r, group=f"{r.group}.{k}", partition=k, partitions=n, stage=r.group)
+            for k in range(n)
+        ]
+    return tuple(out)
+
+
 def routes() -> tuple[Route, ...]:
-    """Every route (the probe's queues come from settings, read at call time)."""
-    return STAGES + probe_routes()
+    """Every route (partitions and the probe's queues come from settings, read at call time)."""
+    return stage_routes() + probe_routes()
 
 
 def route(group: str) -> Route:
@@ -112,13 +151,22 @@ def max_drains(group: str) -> int:
 
 
 def consumer_for(group: str) -> type[StreamConsumer]:
-    """Import the consumer class of ``group`` (in the worker that drains it) and check it."""
-    r = route(group)
+    """Import the consumer class of ``group`` (in the worker that drains it) and check it.
+
+    A partition's group gets a subclass that carries its group name and partition."""
+    return _consumer_for(route(group))
+
+
+@functools.cache
+def _consumer_for(r: Route) -> type[StreamConsumer]:
     module, _, name = r.consumer.partition(":")
     cls: type[StreamConsumer] = getattr(importlib.import_module(module), name)
-    if (cls.group, cls.stream) != (r.group, r.stream):
+    if (cls.group, cls.stream) != (r.base, r.stream):
         raise LookupError(
             f"{r.consumer} reads {cls.stream!r} as {cls.group!r}; the topology says "
-            f"{r.stream!r} as {r.group!r}"
+            f"{r.stream!r} as {r.base!r}"
         )
-    return cls
+    if r.partitions == 1:
+        return cls
+    attrs = {"group": r.group, "partition": r.partition, "partitions": r.partitions}
+    return type(f"{cls.__name__}P{r.partition}of{r.partitions}", (cls,), attrs)

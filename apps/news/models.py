@@ -73,6 +73,15 @@ class ArticleSentiment(models.Model):
     model_used = models.CharField(max_length=120, help_text="model name@version")
     tier = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The article's point-in-time stamp (published_at, else fetched_at), copied here so a decision
+    # reads a ticker's visible sentiment with one index range scan instead of a join per row. The
+    # database keeps it: a trigger sets it on every insert (whatever the writer passes) and another
+    # follows an article's published_at/fetched_at when they change (migration news/0004).
+    visible_at = models.DateTimeField(
+        null=True,
+        editable=False,
+        help_text="the article's published_at (else fetched_at); kept by a database trigger",
+    )
 
     class Meta:
         db_table = "article_sentiments"
@@ -82,7 +91,10 @@ class ArticleSentiment(models.Model):
                 name="uniq_sentiment_article_ticker_model",
             )
         ]
-        indexes = [models.Index(fields=["ticker", "created_at"])]
+        indexes = [
+            models.Index(fields=["ticker", "created_at"]),
+            models.Index(fields=["ticker", "visible_at"], name="sentiment_ticker_visible"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticker} {self.score:+.2f} ({self.model_used})"

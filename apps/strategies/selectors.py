@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from apps.market.contracts import Bar
 from apps.market.selectors import bars_frame
@@ -17,14 +16,6 @@ from apps.news.models import ArticleSentiment
 from apps.news.visibility import news_cutoff
 from apps.strategies.base import MarketFrame, SentimentSeries
 from apps.strategies.models import LIVE_ACCOUNT, Signal, Strategy, StrategyWeightHistory
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _ns(values: list[datetime]) -> np.ndarray:
-    """Exact integer ns since the epoch (no float rounding of the microseconds)."""
-    us = timedelta(microseconds=1)
-    return np.array([(v - _EPOCH) // us * 1000 for v in values], dtype=np.int64)
 
 
 def bars_frame_upto(*, ticker: str, timeframe: str, at: datetime, limit: int) -> MarketFrame:
@@ -60,18 +51,26 @@ def sentiment_series_upto(
     counts, weighted by its own confidence.
     """
     lat = settings.NEWS_VISIBLE_AFTER_S if latency_s is None else latency_s
-    qs = ArticleSentiment.objects.filter(ticker=ticker).annotate(
-        visible=Coalesce(F("article__published_at"), F("article__fetched_at"))
-    )
-    qs = qs.filter(visible__lte=news_cutoff(at=at, latency_s=lat))
+    # One range scan of (ticker, visible_at) -- the article's stamp is copied onto the sentiment
+    # row by the database (news/0004) -- with the stamp read as exact integer microseconds.
+    where = ["ticker = %s", "visible_at <= %s"]
+    params: list[object] = [ticker, news_cutoff(at=at, latency_s=lat)]
     if since is not None:
-        qs = qs.filter(visible__gte=news_cutoff(at=since, latency_s=lat))
-    rows = list(qs.order_by("visible", "id").values_list("visible", "score", "confidence"))
+        where.append("visible_at >= %s")
+        params.append(news_cutoff(at=since, latency_s=lat))
+    sql = (
+        "SELECT (EXTRACT(EPOCH FROM visible_at) * 1000000)::bigint, score, confidence "
+        f"FROM {ArticleSentiment._meta.db_table} WHERE {' AND '.join(where)} "
+        "ORDER BY visible_at, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if not rows:
         return SentimentSeries.empty()
     vis, score, conf = zip(*rows, strict=True)
     return SentimentSeries(
-        visible_at=_ns(list(vis)) + round(lat * 1_000_000_000),
+        visible_at=np.asarray(vis, dtype=np.int64) * 1000 + round(lat * 1_000_000_000),
         score=np.array(score, dtype=np.float64),
         confidence=np.array(conf, dtype=np.float64),
     )

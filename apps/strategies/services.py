@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -90,6 +91,7 @@ def signal_generate(
     timeframe: str | None = None,
     lookback: int | None = None,
     account: str = LIVE_ACCOUNT,
+    weights: Mapping[str, tuple[float, dict[str, object]]] | None = None,
 ) -> SignalOutcome | None:
     """Decide for ``ticker`` at ``at`` from what was visible then; persist and publish the signal.
 
@@ -100,12 +102,14 @@ def signal_generate(
     with its own derived event id; the replay command publishes nothing). Returns None, with a
     log line and a metric, when there are no bars or no active strategy. ``account`` labels the
     signal's owner (``live``, or a replay's own label), so replays never touch live rows.
+    ``weights``: :func:`strategy_weights` of ``account`` when the caller has read them for several
+    decisions at once (the signals stage, once per micro-batch).
     """
     started = time.perf_counter()
     existing = Signal.objects.filter(account=account, ticker=ticker, decided_at=at).first()
     if existing is not None:
         return SignalOutcome(existing, signal_event(existing), created=False)
-    weights = strategy_weights(account)
+    weights = strategy_weights(account) if weights is None else weights
     if not weights:
         SIGNALS_SKIPPED.labels("no active strategy").inc()
         log.warning("signals: no active strategy in the strategies table; %s skipped", ticker)

@@ -13,6 +13,7 @@ from apps.bus.queues import Queue
 from apps.core.clock import Clock
 from apps.market.clock import market_clock
 from apps.sentiment.contracts import ScoredArticle
+from apps.strategies.selectors import strategy_weights
 from apps.strategies.services import signal_generate
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class SignalsOnNewsConsumer(StreamConsumer):
         super().__init__(consumer_name)
         self._last_of: dict[str, str] = {}  # ticker -> the batch's last message naming it
         self._at: datetime | None = None
+        self._weights: dict[str, tuple[float, dict[str, object]]] | None = None
 
     def _now(self) -> datetime:
         # Market time, never the wall clock: under a replay the wall is years ahead of the market,
@@ -39,6 +41,7 @@ class SignalsOnNewsConsumer(StreamConsumer):
         is evaluated once, at its last article (the decision sees every article stored by then),
         instead of once per article with the same inputs."""
         self._at = None
+        self._weights = None
         traded = set(settings.TRADING_SYMBOLS)
         self._last_of = {
             s.ticker: d.message_id
@@ -48,6 +51,8 @@ class SignalsOnNewsConsumer(StreamConsumer):
             if s.ticker in traded
         }
         self._at = self._now()
+        # The strategies' weights, read once for the batch's decisions (one transaction).
+        self._weights = strategy_weights() if self._last_of else None
 
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
@@ -63,6 +68,6 @@ class SignalsOnNewsConsumer(StreamConsumer):
         tickers = [t for t in tickers if self._last_of.get(t, mine) == mine]
         at = self._at or self._now()
         for ticker in tickers:
-            outcome = signal_generate(ticker=ticker, at=at, publish=False)
+            outcome = signal_generate(ticker=ticker, at=at, publish=False, weights=self._weights)
             if outcome is not None and outcome.created:
                 delivery.emit(Stream.SIGNALS_GENERATED.value, outcome.event)

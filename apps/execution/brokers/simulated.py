@@ -128,7 +128,10 @@ class SimulatedBroker(Broker):
     # ---- state session --------------------------------------------------------------------
     @contextlib.contextmanager
     def _session(self, write: bool = True) -> Iterator[SimState]:
-        with self.store.lock():
+        # A read takes no lock: the state is one document that a save replaces whole (one Redis
+        # SET), so a load sees it before or after a write, never half of one. Only a
+        # read-modify-write holds the lock (it halves the Redis round trips of a risk decision).
+        with self.store.lock() if write else contextlib.nullcontext():
             state = self.store.load()
             if state is None:
                 state = SimState(cash=self.initial_cash, initial_cash=self.initial_cash)

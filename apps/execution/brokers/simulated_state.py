@@ -163,7 +163,8 @@ class MemoryStore:
 
 
 class RedisStore:
-    """State as one JSON document in Redis; every operation holds a Redis lock (shared by workers)."""
+    """State as one JSON document in Redis. Every read-modify-write holds a Redis lock (shared by
+    workers); a read is one GET of the whole document, which a save replaces atomically."""
 
     def __init__(self, client: Any, key: str = "simbroker:default") -> None:
         self.client, self.key = client, key

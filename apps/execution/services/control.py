@@ -99,7 +99,9 @@ def risk_marks_update(
     *, equity: Decimal, today: date, config: RiskConfig, pk: int = 1
 ) -> LimitBreach | None:
     """Roll the day's start and the equity peak forward; HALT when a loss limit is breached."""
-    control = TradingControl.objects.select_for_update().get(pk=trading_control(pk=pk).pk)
+    control = TradingControl.objects.select_for_update().filter(pk=pk).first()
+    if control is None:  # the first decision of this account
+        control = TradingControl.objects.select_for_update().get(pk=trading_control(pk=pk).pk)
     before = RiskMarks(
         control.day,
         float(control.day_start_equity) if control.day_start_equity is not None else None,
@@ -107,11 +109,15 @@ def risk_marks_update(
         TradingState(control.state),
     )
     after, breach = risk_marks_step(before, equity=float(equity), today=today, config=config)
+    changed = False
     if after.day != before.day or after.day_start_equity != before.day_start_equity:
         control.day, control.day_start_equity = today, equity
+        changed = True
     if after.peak_equity != before.peak_equity:
         control.peak_equity = equity
-    control.save(update_fields=["day", "day_start_equity", "peak_equity", "changed_at"])
+        changed = True
+    if changed:  # most decisions move no mark: no write (and no row version) for them
+        control.save(update_fields=["day", "day_start_equity", "peak_equity", "changed_at"])
     if after.state != before.state and breach is not None:
         log.warning("risk limit %s breached: %s", breach.limit, breach.detail)
         _set(control, TradingControl.State.HALTED, f"{breach.limit}: {breach.detail}")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from apps.execution.brokers.base import BrokerError
+from apps.execution.brokers.base import Account, BrokerError
 from apps.execution.metrics import ORDERS_DEFERRED, RISK_DECISIONS
 from apps.execution.models import Position, Trade
 from apps.execution.risk import (
@@ -56,9 +56,12 @@ class SignalView:
     strategy: str  # the dominant contributor
 
 
-def portfolio_view(ctx: ExecutionContext) -> Portfolio:
-    """The account at the broker, plus open entry orders counted as if filled (they soon are)."""
-    account = ctx.broker.account()
+def portfolio_view(ctx: ExecutionContext, *, account: Account | None = None) -> Portfolio:
+    """The account at the broker, plus open entry orders counted as if filled (they soon are).
+
+    ``account``: the broker's account when the caller has just read it (one broker read less).
+    """
+    account = account if account is not None else ctx.broker.account()
     holdings: dict[str, Holding] = {
         p.symbol: Holding(
             qty=float(p.qty),
@@ -67,27 +70,44 @@ def portfolio_view(ctx: ExecutionContext) -> Portfolio:
         )
         for p in ctx.broker.positions()
     }
-    pending = Trade.objects.filter(
-        broker=ctx.label, status__in=OPEN_STATUSES, purpose=Trade.Purpose.ENTRY
-    )
+    pending = [
+        t
+        for t in Trade.objects.filter(
+            broker=ctx.label, status__in=OPEN_STATUSES, purpose=Trade.Purpose.ENTRY
+        )
+        if t.ticker not in holdings
+    ]
+    prices = _last_prices(ctx, {t.ticker for t in pending if not t.limit_price})
     for t in pending:
         if t.ticker not in holdings:
-            px = float(t.limit_price or 0) or _last_price(ctx, t.ticker)
+            px = float(t.limit_price or 0) or prices.get(t.ticker, 0.0)
             remaining = float(t.qty - t.filled_qty)
             holdings[t.ticker] = Holding(qty=remaining if t.side == "buy" else -remaining, price=px)
     return Portfolio(equity=float(account.equity), cash=float(account.cash), holdings=holdings)
 
 
-def _last_price(ctx: ExecutionContext, ticker: str) -> float:
-    pos = Position.objects.filter(broker=ctx.label, ticker=ticker).first()
-    if pos and pos.last_price:
-        return float(pos.last_price)
-    sig = (
-        Signal.objects.filter(account=ctx.signals_account, ticker=ticker, price__isnull=False)
-        .order_by("-decided_at")
-        .first()
-    )
-    return float(sig.price) if sig and sig.price else 0.0
+def _last_prices(ctx: ExecutionContext, tickers: set[str]) -> dict[str, float]:
+    """The last known price of each ticker: its position's mark, else its latest signal's price
+    (two queries for all of them)."""
+    if not tickers:
+        return {}
+    out = {
+        t: float(px)
+        for t, px in Position.objects.filter(
+            broker=ctx.label, ticker__in=tickers, last_price__isnull=False
+        ).values_list("ticker", "last_price")
+        if px
+    }
+    rest = tickers - out.keys()
+    if rest:
+        rows = (
+            Signal.objects.filter(account=ctx.signals_account, ticker__in=rest, price__isnull=False)
+            .order_by("ticker", "-decided_at")
+            .distinct("ticker")
+            .values_list("ticker", "price")
+        )
+        out.update({t: float(px) for t, px in rows if px})
+    return out
 
 
 def signal_decide(
@@ -105,9 +125,9 @@ def signal_decide(
         return None
     if atr is None:
         atr = _atr_for(signal)
-    account_equity = ctx.broker.account().equity
+    account = ctx.broker.account()
     risk_marks_update(
-        equity=account_equity, today=signal.decided_at.date(), config=ctx.risk, pk=ctx.control_pk
+        equity=account.equity, today=signal.decided_at.date(), config=ctx.risk, pk=ctx.control_pk
     )
     state = trading_state(pk=ctx.control_pk)
     pending_same = Trade.objects.filter(
@@ -119,7 +139,7 @@ def signal_decide(
             "signal %s %s: an order is already working, skipped", signal.signal_id, signal.ticker
         )
         return None
-    portfolio = portfolio_view(ctx)
+    portfolio = portfolio_view(ctx, account=account)
     decision = order_intent(
         signal=SignalInput(
             ticker=signal.ticker,

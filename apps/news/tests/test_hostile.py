@@ -381,6 +381,8 @@ TOKEN = json.dumps(
 def reddit_source(settings, base_url: str) -> NewsSource:
     settings.REDDIT_CLIENT_ID, settings.REDDIT_CLIENT_SECRET = "client-id", "client-secret"
     settings.REDDIT_OAUTH_URL = settings.REDDIT_URL = base_url
+    # The migration seeds an "r/stocks" source (a test that flushes the database removes it).
+    NewsSource.objects.filter(name="r/stocks").delete()
     return NewsSource.objects.create(
         name="r/stocks", kind=NewsSource.Kind.REDDIT, subreddit="stocks", poll_interval_s=60
     )
