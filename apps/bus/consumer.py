@@ -18,6 +18,7 @@ import socket
 import time
 import traceback
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ from opentelemetry import propagate, trace
 from apps.bus import outbox
 from apps.bus.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
 from apps.bus.names import dead_letter
-from apps.bus.topology import max_drains
+from apps.bus.topology import max_drains, partition_of, stage_routes
 from apps.core import codec
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
@@ -79,11 +80,17 @@ class StreamConsumer:
     # Entries read per micro-batch; None: ``BUS["BATCH"]``. A stage whose work is batched (model
     # inference) reads more at once.
     read_count: ClassVar[int | None] = None
+    # Key partitioning of an ordered stage (``topology.stage_routes``, BUS_PARTITIONS): this
+    # consumer's group is partition ``partition`` of ``partitions`` and applies only the messages
+    # whose keys (:meth:`keys`) hash to it; the rest it acknowledges untouched.
+    partition: ClassVar[int] = 0
+    partitions: ClassVar[int] = 1
 
     def __init__(self, consumer_name: str | None = None) -> None:
         self.name = consumer_name or f"{socket.gethostname()}:{os.getpid()}"
         self.redis = redis_client()
         self.cfg = settings.BUS
+        self._aligned = False
 
     # ---- what a stage implements ---------------------------------------------------------------
     def prepare(self, deliveries: list[Delivery]) -> None:
@@ -106,13 +113,71 @@ class StreamConsumer:
     def after_commit(self, deliveries: list[Delivery]) -> None:
         """Optional: work after the batch committed and was acknowledged (e.g. notify the UI)."""
 
+    def keys(self, delivery: Delivery) -> Iterable[str] | None:
+        """The partition keys of a message (a partitioned stage: its tickers). None: every
+        partition applies it. Only asked when the stage runs more than one partition."""
+        return None
+
+    # ---- partitions ----------------------------------------------------------------------------
+    def owns(self, key: str) -> bool:
+        """Does this partition apply ``key``? (Always, when the stage is not partitioned.)"""
+        return self.partitions == 1 or partition_of(key, self.partitions) == self.partition
+
+    def _mine(self, d: Delivery) -> bool:
+        if self.partitions == 1 or d.message is None:
+            return True
+        keys = self.keys(d)
+        return keys is None or any(self.owns(k) for k in keys)
+
     # ---- plumbing ------------------------------------------------------------------------------
     def ensure_group(self) -> None:
+        if not self._aligned:
+            self._align_group()
+            self._aligned = True
         try:
             self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except redis.exceptions.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+    def _align_group(self) -> None:
+        """After BUS_PARTITIONS of this stage changed: start this group where the stage's groups
+        of the old split stopped, so no entry is applied twice or skipped.
+
+        The stage's groups on the stream that the current topology no longer drains (``signals``
+        after a split into ``signals.0``/``signals.1``, or the partitions after going back to one)
+        are *stale*. A new group is created at the newest entry delivered to a stale group; an
+        existing one behind that is moved up to it. Change the split with the stage drained (no
+        entry pending): what a stale group held pending stays with it (docs/scaling.md).
+        """
+        stage = self.group.partition(".")[0]
+        current = {r.group for r in stage_routes() if r.base == stage}
+        if not current:  # not a stage of the topology (the probe, a test's consumer)
+            return
+        try:
+            groups = self.redis.xinfo_groups(self.stream)
+        except redis.exceptions.ResponseError:  # no stream yet: nothing to align with
+            return
+        last: dict[str, str] = {_s(g["name"]): _s(g["last-delivered-id"]) for g in groups}
+        stale = [
+            last[name]
+            for name in last
+            if (name == stage or name.startswith(f"{stage}.")) and name not in current
+        ]
+        if not stale:
+            return
+        start = max(stale, key=_stream_id)
+        mine = last.get(self.group)
+        if mine is None:
+            try:
+                self.redis.xgroup_create(self.stream, self.group, id=start, mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            log.info("bus: %s starts after %s (the stage's previous split)", self.group, start)
+        elif _stream_id(mine) < _stream_id(start):
+            self.redis.xgroup_setid(self.stream, self.group, start)
+            log.info("bus: %s moved up to %s (the stage's previous split)", self.group, start)
 
     def consume(self, count: int | None = None, block_ms: int | None = None) -> int:
         """Read new messages once and process them. Returns how many entries were read."""
@@ -252,8 +317,11 @@ class StreamConsumer:
             d.outputs = self._outputs(d)
 
     def _outputs(self, d: Delivery) -> list[outbox.OutMessage]:
+        # Partitions of one stage may each emit for the same input (an article naming tickers of
+        # two partitions): their outputs' ids are derived apart.
+        scope = "" if self.partitions == 1 else f"/p{self.partition}of{self.partitions}"
         return [
-            outbox.out_message(stream, msg, outbox.derived_event_id(d.event_id, stream, i))
+            outbox.out_message(stream, msg, outbox.derived_event_id(d.event_id, stream + scope, i))
             for i, (stream, msg) in enumerate(d.emitted)
         ]
 
@@ -264,6 +332,12 @@ class StreamConsumer:
             if d.error:
                 self._dead_letter(d.message_id, d.fields, d.error)
         todo = [d for d in deliveries if not d.error]
+        # A partition acknowledges the messages of other partitions' keys without applying them
+        # (no effect, no receipt: the partition that owns them applies them).
+        foreign = [d for d in todo if not self._mine(d)]
+        if foreign:
+            todo = [d for d in todo if self._mine(d)]
+            BUS_PROCESSED.labels(self.group, "other partition").inc(len(foreign))
 
         # Receipts: effects already committed (a redelivery). Their outputs are re-sent, since a
         # crash may have come between the commit and the XADD; downstream de-duplicates.
@@ -297,7 +371,7 @@ class StreamConsumer:
         outputs = resend + [o for d in ok for o in d.outputs]
         # Committed. Forward what was emitted and acknowledge what is done, in one round trip --
         # never acknowledge what failed.
-        ack_ids = [d.message_id for d in ok + dupes]
+        ack_ids = [d.message_id for d in ok + dupes + foreign]
 
         def ack(pipe: Any) -> None:
             if ack_ids:
@@ -498,3 +572,8 @@ class StreamConsumer:
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _stream_id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import zlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from apps.bus.queues import Queue
 
 if TYPE_CHECKING:
     from apps.bus.consumer import StreamConsumer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class Route:
     partition: int = 0
     partitions: int = 1
     stage: str = ""  # the stage's own group name ("signals"); empty: same as ``group``
+    partitionable: bool = False  # its consumer names each message's keys (``keys()``)
 
     @property
     def base(self) -> str:
@@ -62,12 +66,14 @@ STAGES: tuple[Route, ...] = (
         Stream.NEWS_SCORED.value,
         Queue.SIGNALS.value,
         "tasks.consumers.signals:SignalsOnNewsConsumer",
+        partitionable=True,  # by ticker
     ),
     Route(
         "execution",
         Stream.SIGNALS_GENERATED.value,
         Queue.EXECUTION.value,
         "tasks.consumers.execution:ExecutionConsumer",
+        partitionable=True,  # by ticker (portfolio limits: the account's row lock)
     ),
     Route(
         "learning",
@@ -115,7 +121,10 @@ def stage_routes() -> tuple[Route, ...]:
     (groups ``<stage>.0`` .. ``<stage>.<N-1>``)."""
     out: list[Route] = []
     for r in STAGES:
-        n = partitions_of(r.group) if r.ordered else 1
+        n = partitions_of(r.group)
+        if n > 1 and not r.partitionable:
+            log.warning("bus: BUS_PARTITIONS[%s] ignored: that stage is not split by key", r.group)
+            n = 1
         if n == 1:
             out.append(r)
             continue

@@ -44,6 +44,13 @@ class ExecutionConsumer(StreamConsumer):
             self._ctx = context_live()
         return self._ctx
 
+    def keys(self, delivery: Delivery) -> list[str] | None:
+        """Partitioned by ticker: each ticker's signals are decided in stream order by one
+        partition. Portfolio-wide limits stay exact across partitions: every decision reads and
+        claims under the account's row lock (``risk_marks_update``), held to its batch's commit."""
+        event = delivery.message
+        return [event.ticker] if isinstance(event, SignalEvent) else None
+
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
         if not isinstance(event, SignalEvent):

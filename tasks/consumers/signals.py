@@ -48,18 +48,23 @@ class SignalsOnNewsConsumer(StreamConsumer):
             for d in deliveries
             if isinstance(d.message, ScoredArticle)
             for s in d.message.scores
-            if s.ticker in traded
+            if s.ticker in traded and self.owns(s.ticker)
         }
         self._at = self._now()
         # The strategies' weights, read once for the batch's decisions (one transaction).
         self._weights = strategy_weights() if self._last_of else None
+
+    def keys(self, delivery: Delivery) -> list[str] | None:
+        """Partitioned by ticker: an article is applied by each partition owning one it names."""
+        event = delivery.message
+        return [s.ticker for s in event.scores] if isinstance(event, ScoredArticle) else None
 
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
         if not isinstance(event, ScoredArticle):
             raise TypeError(f"expected ScoredArticle, got {type(event).__name__}")
         traded = set(settings.TRADING_SYMBOLS)
-        tickers = sorted({s.ticker for s in event.scores} & traded)
+        tickers = sorted(t for t in {s.ticker for s in event.scores} & traded if self.owns(t))
         if not tickers:
             log.debug("signals: article %s names no traded ticker; skipped", event.article_id)
             return

@@ -288,7 +288,8 @@ BUS = {
     "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=200),
 }
 # Drains that may run at once per unordered consumer group (a backlog wakes one more, up to this):
-# "sentiment=4,probe-1=2". Ordered groups (signals, execution, learning) always run one at a time.
+# "sentiment=4,probe-1=2". Ordered groups (signals, execution, learning) run one drain at a time
+# per partition (BUS_PARTITIONS below).
 BUS_DRAINS = {
     "sentiment": 4,
     **{
@@ -296,6 +297,14 @@ BUS_DRAINS = {
         for k, _, v in (item.partition("=") for item in env.list("BUS_DRAINS", default=[]))
         if k.strip() and v.strip()
     },
+}
+# Key partitions of the ordered stages: "signals=2,execution=2" splits each into groups
+# signals.0/signals.1 (...), each applying the tickers that hash to it in stream order, drained in
+# parallel by the stage's workers. Change it with the stage drained (docs/scaling.md).
+BUS_PARTITIONS = {
+    k.strip(): int(v)
+    for k, _, v in (item.partition("=") for item in env.list("BUS_PARTITIONS", default=[]))
+    if k.strip() and v.strip()
 }
 # Lets the bus probe crash or fail on purpose (tests and the fault suite only).
 BUS_FAULT_INJECTION = env.bool("BUS_FAULT_INJECTION", default=False)
