@@ -126,10 +126,11 @@ def reset() -> None:
     redis_client().flushdb()
     for model in (TradeUpdate, Trade, Position, Signal, Article, ProcessedMessage, OutboxMessage):
         model.objects.all().delete()
-    from apps.bus.topology import consumer_for
+    from apps.bus.topology import consumer_for, routes_of
 
-    for _, group in GROUPS:  # the groups exist before anything is published: lag counts
-        consumer_for(group)().ensure_group()
+    for stream, _ in GROUPS:  # the groups exist before anything is published: lag counts
+        for r in routes_of(stream):  # a partitioned stage: each partition's group
+            consumer_for(r.group)().ensure_group()
     prices()
 
 
@@ -175,7 +176,7 @@ def backlog() -> int:
             continue
         for info in r.xinfo_groups(stream):
             name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-            if name == group:
+            if name == group or name.startswith(f"{group}."):  # or its partitions
                 total += int(info.get("lag") or 0) + int(info.get("pending") or 0)
     return total
 
@@ -267,9 +268,10 @@ def latencies(feed: Feed, collector: Any, memory: Any) -> dict[str, list[float]]
             url = urls.get(int(span.attributes.get("tradebot.article.id", -1)))
             if url is not None:
                 arrival_of_trace[span.context.trace_id] = feed.arrivals[url]
-    ends: dict[str, dict[int, float]] = {"sentiment": {}, "decision": {}, "order": {}}
+    ends: dict[str, dict[int, float]] = {"sentiment": {}, "signal": {}, "decision": {}, "order": {}}
     names = {
         "consume news:raw": "sentiment",
+        "consume news:scored": "signal",
         "consume signals:generated": "decision",
         "order submit": "order",
     }
@@ -395,6 +397,12 @@ def main() -> None:
     ap.add_argument(
         "--finbert", default="", help="model dir for the sentiment tier (FINBERT_MODEL)"
     )
+    ap.add_argument(
+        "--partitions",
+        type=int,
+        default=1,
+        help="key partitions (and workers) of the signals and execution stages (BUS_PARTITIONS)",
+    )
     ap.add_argument("--skip-sustain", action="store_true")
     ap.add_argument("--skip-steady", action="store_true")
     ap.add_argument("--skip-backlog", action="store_true")
@@ -412,6 +420,9 @@ def main() -> None:
     }
     if args.finbert:
         worker_env["FINBERT_MODEL"] = args.finbert
+    if args.partitions > 1:
+        split = f"signals={args.partitions},execution={args.partitions}"
+        os.environ["BUS_PARTITIONS"] = worker_env["BUS_PARTITIONS"] = split
     from bench._db import setup_django
 
     setup_django(args.db)
@@ -437,13 +448,16 @@ def main() -> None:
     workers = Workers(worker_env, args.out / "pipeline-workers")
     results: dict[str, Any] = {"cores": os.cpu_count(), "load_before": os.getloadavg()}
     try:
-        for q in ("sentiment", "signals", "execution"):
-            workers.start(q)
+        workers.start("sentiment")
+        for q in ("signals", "execution"):
+            workers.start_many(q, args.partitions)
         # Warm-up: the workers boot, load code and the scorer, open connections.
         from apps.core.models import ProcessedMessage
 
         feed.steady(5, 2)
-        wait_until(lambda: ProcessedMessage.objects.filter(group="execution").exists(), 300)
+        wait_until(
+            lambda: ProcessedMessage.objects.filter(group__startswith="execution").exists(), 300
+        )
         wait_until(drained, 180)
         results["steady"] = [
             run_rate(feed, collector, memory, float(r), args.seconds)
@@ -491,7 +505,8 @@ def main() -> None:
     scorer = scorer_choose() if not args.finbert else None
     tier = scorer.scorer.model_used if scorer else f"finbert:{args.finbert}"
     print(
-        f"\npipeline bench: article -> order, real workers (one solo worker per stage queue), "
+        f"\npipeline bench: article -> order, real workers (solo; one for sentiment, "
+        f"{args.partitions} each for signals and execution in as many key partitions), "
         f"{os.cpu_count()} cores, load before {results['load_before'][0]:.1f}; sentiment tier "
         f"{tier}; traced (OTLP to a local collector)"
     )
@@ -499,6 +514,7 @@ def main() -> None:
     for row in results.get("steady", []):
         for kind, label in (
             ("sentiment", "to scored (sentiment stage)"),
+            ("signal", "to signal decided (signals stage)"),
             ("decision", "to execution decision"),
             ("order", "to order accepted at the broker"),
         ):

@@ -73,9 +73,11 @@ class StreamConsumer:
     stream: ClassVar[str]
     group: ClassVar[str]
     queue: ClassVar[str]
-    # A stage whose handle() has side effects outside the database (a broker call, a metric) keeps a
-    # savepoint per message and checks receipts before handling; a pure-database stage may set False
-    # to apply a clean batch in one go (handle_batch) with fewer round trips.
+    # A stage whose handle() has side effects outside the database (a broker call) keeps a
+    # savepoint per message and checks receipts before handling; a stage that only writes to the
+    # database (work outside it in after_commit) sets False to apply a clean batch in one go
+    # (handle_batch) with fewer round trips. A batch that fails is rolled back and redone message
+    # by message, so a counter incremented in handle() may count a message of it twice.
     savepoint_per_message: ClassVar[bool] = True
     # Entries read per micro-batch; None: ``BUS["BATCH"]``. A stage whose work is batched (model
     # inference) reads more at once.

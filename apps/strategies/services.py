@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
 
 from apps.bus.names import Stream
 from apps.bus.outbox import publish as bus_publish
@@ -77,6 +78,27 @@ def signal_event(signal: Signal) -> SignalEvent:
         sentiment_score=signal.sentiment_score,
         price=signal.price,
     )
+
+
+def _insert_new(signal: Signal) -> bool:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: one round trip where ``get_or_create``
+    costs four (select, savepoint, insert, release). False (nothing written) when (account,
+    ticker, decided_at) is decided already. Django's insert compiler builds the statement (field
+    preparation, ``auto_now_add``); ``bulk_create(ignore_conflicts=True)`` would not return the id.
+    """
+    fields = [f for f in Signal._meta.concrete_fields if not f.primary_key]
+    rows = Signal.objects._insert(  # noqa: SLF001 - the public bulk_create drops the RETURNING
+        [signal],
+        fields=fields,
+        returning_fields=[Signal._meta.pk],
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows or rows[0] is None or rows[0][0] is None:
+        return False
+    signal.pk = rows[0][0]
+    signal._state.adding = False  # noqa: SLF001
+    signal._state.db = router.db_for_write(Signal)  # noqa: SLF001
+    return True
 
 
 def _count_failure(strategy: Strategy, exc: BaseException) -> None:
@@ -144,26 +166,29 @@ def signal_generate(
     decision = result.at(len(frame) - 1)
     agg = sentiment_aggregate(news_frame, news_cfg)
     senti = float(agg.mean[-1])
-    with transaction.atomic():
-        signal, created = Signal.objects.get_or_create(
-            account=account,
-            ticker=ticker,
-            decided_at=at,
-            defaults={
-                "direction": decision.direction.value,
-                "strength": round(decision.strength, 6),
-                "strategy_sources": [
-                    {
-                        "strategy": c.strategy,
-                        "score": round(c.score, CONTRIBUTION_DECIMALS),
-                        "weight": c.weight,
-                    }
-                    for c in decision.contributions
-                ],
-                "sentiment_score": round(senti, 6) if np.isfinite(senti) else None,
-                "price": Decimal(str(round(float(frame.close[-1]), 6))),
-            },
-        )
+    signal = Signal(
+        account=account,
+        ticker=ticker,
+        decided_at=at,
+        direction=decision.direction.value,
+        strength=round(decision.strength, 6),
+        strategy_sources=[
+            {
+                "strategy": c.strategy,
+                "score": round(c.score, CONTRIBUTION_DECIMALS),
+                "weight": c.weight,
+            }
+            for c in decision.contributions
+        ],
+        sentiment_score=round(senti, 6) if np.isfinite(senti) else None,
+        price=Decimal(str(round(float(frame.close[-1]), 6))),
+    )
+    # No savepoint inside a caller's transaction (a consumer's batch): the insert is one statement
+    # that cannot fail on a duplicate.
+    with transaction.atomic(savepoint=False):
+        created = _insert_new(signal)
+        if not created:  # decided meanwhile by another caller: that decision stands
+            signal = Signal.objects.get(account=account, ticker=ticker, decided_at=at)
         event = signal_event(signal)
         if created:
             SIGNALS_GENERATED.labels(signal.direction).inc()

@@ -32,6 +32,9 @@ class ExecutionConsumer(StreamConsumer):
     stream = Stream.SIGNALS_GENERATED.value
     group = "execution"
     queue = Queue.EXECUTION.value
+    # handle() only writes to the database (the order is sent after commit): a clean batch is
+    # applied without a savepoint per message, and redone message by message if one fails.
+    savepoint_per_message = False
 
     def __init__(self, consumer_name: str | None = None) -> None:
         super().__init__(consumer_name)
@@ -53,6 +56,7 @@ class ExecutionConsumer(StreamConsumer):
 
     def handle(self, delivery: Delivery) -> None:
         event = delivery.message
+        self._claimed.pop(delivery.message_id, None)  # a claim of a rolled-back attempt
         if not isinstance(event, SignalEvent):
             raise TypeError(f"expected SignalEvent, got {type(event).__name__}")
         dominant = max(event.contributions, key=lambda c: abs(c.score * c.weight), default=None)

@@ -23,6 +23,9 @@ class SignalsOnNewsConsumer(StreamConsumer):
     stream = Stream.NEWS_SCORED.value
     group = "signals"
     queue = Queue.SIGNALS.value
+    # Database writes only (the signal row; its message goes out through the outbox): a clean
+    # batch is applied without a savepoint per message, redone message by message if one fails.
+    savepoint_per_message = False
     clock: Clock | None = None  # the market clock (the replay's when one drives the bot)
 
     def __init__(self, consumer_name: str | None = None) -> None:

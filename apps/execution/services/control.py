@@ -94,11 +94,25 @@ def trading_reset(*, equity: Decimal | None, pk: int = 1) -> TradingControl:
     return _set(control, TradingControl.State.ACTIVE, "reset")
 
 
-@transaction.atomic
 def risk_marks_update(
     *, equity: Decimal, today: date, config: RiskConfig, pk: int = 1
 ) -> LimitBreach | None:
     """Roll the day's start and the equity peak forward; HALT when a loss limit is breached."""
+    return risk_marks_apply(equity=equity, today=today, config=config, pk=pk)[0]
+
+
+# No savepoint of its own: inside a caller's transaction (a consumer's batch) the row lock and the
+# writes are the caller's; alone, it is its own transaction.
+@transaction.atomic(savepoint=False)
+def risk_marks_apply(
+    *, equity: Decimal, today: date, config: RiskConfig, pk: int = 1
+) -> tuple[LimitBreach | None, TradingState]:
+    """:func:`risk_marks_update`, also returning the account's trading state after it.
+
+    Takes the account's row lock (held to the end of the caller's transaction): decisions of one
+    account, from any number of workers or partitions, read and claim one after another, so a
+    portfolio-wide limit sees every claim made before it.
+    """
     control = TradingControl.objects.select_for_update().filter(pk=pk).first()
     if control is None:  # the first decision of this account
         control = TradingControl.objects.select_for_update().get(pk=trading_control(pk=pk).pk)
@@ -121,4 +135,4 @@ def risk_marks_update(
     if after.state != before.state and breach is not None:
         log.warning("risk limit %s breached: %s", breach.limit, breach.detail)
         _set(control, TradingControl.State.HALTED, f"{breach.limit}: {breach.detail}")
-    return breach
+    return breach, TradingState(control.state)

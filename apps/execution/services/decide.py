@@ -24,7 +24,7 @@ from apps.execution.risk import (
     order_intent,
 )
 from apps.execution.services.context import ExecutionContext
-from apps.execution.services.control import risk_marks_update, trading_state
+from apps.execution.services.control import risk_marks_apply
 from apps.execution.services.orders import (
     OPEN_STATUSES,
     OrderSpec,
@@ -56,10 +56,13 @@ class SignalView:
     strategy: str  # the dominant contributor
 
 
-def portfolio_view(ctx: ExecutionContext, *, account: Account | None = None) -> Portfolio:
+def portfolio_view(
+    ctx: ExecutionContext, *, account: Account | None = None, working: list[Trade] | None = None
+) -> Portfolio:
     """The account at the broker, plus open entry orders counted as if filled (they soon are).
 
-    ``account``: the broker's account when the caller has just read it (one broker read less).
+    ``account``, ``working``: the broker's account and the account's open orders when the caller
+    has just read them (a broker read and a query less).
     """
     account = account if account is not None else ctx.broker.account()
     holdings: dict[str, Holding] = {
@@ -70,13 +73,9 @@ def portfolio_view(ctx: ExecutionContext, *, account: Account | None = None) -> 
         )
         for p in ctx.broker.positions()
     }
-    pending = [
-        t
-        for t in Trade.objects.filter(
-            broker=ctx.label, status__in=OPEN_STATUSES, purpose=Trade.Purpose.ENTRY
-        )
-        if t.ticker not in holdings
-    ]
+    if working is None:
+        working = list(Trade.objects.filter(broker=ctx.label, status__in=OPEN_STATUSES))
+    pending = [t for t in working if t.purpose == Trade.Purpose.ENTRY and t.ticker not in holdings]
     prices = _last_prices(ctx, {t.ticker for t in pending if not t.limit_price})
     for t in pending:
         if t.ticker not in holdings:
@@ -126,20 +125,22 @@ def signal_decide(
     if atr is None:
         atr = _atr_for(signal)
     account = ctx.broker.account()
-    risk_marks_update(
+    _, state = risk_marks_apply(
         equity=account.equity, today=signal.decided_at.date(), config=ctx.risk, pk=ctx.control_pk
     )
-    state = trading_state(pk=ctx.control_pk)
-    pending_same = Trade.objects.filter(
-        broker=ctx.label, ticker=signal.ticker, status__in=OPEN_STATUSES
-    ).exclude(purpose=Trade.Purpose.STOP_LOSS)
-    if pending_same.exists():
+    # The account's working orders, read once (after the row lock: every earlier claim is in).
+    working = list(
+        Trade.objects.filter(broker=ctx.label, status__in=OPEN_STATUSES).exclude(
+            purpose=Trade.Purpose.STOP_LOSS
+        )
+    )
+    if any(t.ticker == signal.ticker for t in working):
         RISK_DECISIONS.labels("order pending").inc()
         log.info(
             "signal %s %s: an order is already working, skipped", signal.signal_id, signal.ticker
         )
         return None
-    portfolio = portfolio_view(ctx, account=account)
+    portfolio = portfolio_view(ctx, account=account, working=working)
     decision = order_intent(
         signal=SignalInput(
             ticker=signal.ticker,
