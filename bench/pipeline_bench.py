@@ -145,6 +145,26 @@ def flat() -> None:
     broker: Any = broker_default()
     broker.reset()
     prices()
+    settle()
+
+
+def settle() -> None:
+    """VACUUM ANALYZE the tables the bench just emptied: a run starts from the steady state a
+    running bot is in, not in the middle of autovacuum catching up with thousands of deletes
+    (which otherwise lands in the first seconds of a row as a multi-second stall)."""
+    from django.db import connection
+
+    from apps.core.models import OutboxMessage, ProcessedMessage
+    from apps.execution.models import Position, Trade, TradeUpdate
+    from apps.news.models import Article, ArticleSentiment
+    from apps.strategies.models import Signal
+
+    tables = (
+        TradeUpdate, Trade, Position, Signal, Article, ArticleSentiment, ProcessedMessage,
+        OutboxMessage,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(m._meta.db_table for m in tables))
 
 
 def prices() -> None:
@@ -285,10 +305,19 @@ def latencies(feed: Feed, collector: Any, memory: Any) -> dict[str, list[float]]
         prev = ends[kind].get(s["trace_id"])
         # an article naming several tickers: its decision is done when the last one is
         ends[kind][s["trace_id"]] = end if prev is None else max(prev, end)
-    return {
+    out: dict[str, list[float]] = {
         kind: [(end - arrival_of_trace[tid]) * 1000 for tid, end in by_trace.items()]
         for kind, by_trace in ends.items()
     }
+    # When each slow decision happened (s after the first arrival): a burst of slow ones is a
+    # stall (a checkpoint, a collection), slow ones spread out are queueing.
+    t0 = min(arrival_of_trace.values(), default=0.0)
+    out["slow_at"] = sorted(
+        round(arrival_of_trace[tid] - t0, 2)
+        for tid, end in ends["decision"].items()
+        if (end - arrival_of_trace[tid]) * 1000 > 200
+    )
+    return out
 
 
 def Count(field: str) -> Any:  # noqa: N802 - Django's aggregate, imported late
@@ -540,7 +569,7 @@ def main() -> None:
             {
                 k: (
                     {"n": len(v), "p50": pct(v, 0.5), "p99": pct(v, 0.99)}
-                    if isinstance(v, list)
+                    if isinstance(v, list) and k != "slow_at"
                     else v
                 )
                 for k, v in row.items()

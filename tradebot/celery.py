@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from django.conf import settings
 
 from apps.bus.queues import task_queues
@@ -43,3 +44,12 @@ def _child_telemetry(**_: object) -> None:
     from tradebot import telemetry  # noqa: PLC0415 - celery.py loads with the settings; telemetry starts in workers
 
     telemetry.setup(service=os.environ.get("OTEL_SERVICE_NAME", "tradebot-worker"))
+
+
+@worker_ready.connect
+def _freeze_startup_heap(**_: object) -> None:
+    """Move everything loaded at start-up (Django, the models, a scorer) out of the collector's
+    view: a full collection then walks only what tasks allocate, which keeps its pauses out of a
+    stage's latency tail."""
+    gc.collect()
+    gc.freeze()

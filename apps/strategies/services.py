@@ -114,6 +114,7 @@ def signal_generate(
     lookback: int | None = None,
     account: str = LIVE_ACCOUNT,
     weights: Mapping[str, tuple[float, dict[str, object]]] | None = None,
+    look_up: bool = True,
 ) -> SignalOutcome | None:
     """Decide for ``ticker`` at ``at`` from what was visible then; persist and publish the signal.
 
@@ -125,12 +126,15 @@ def signal_generate(
     log line and a metric, when there are no bars or no active strategy. ``account`` labels the
     signal's owner (``live``, or a replay's own label), so replays never touch live rows.
     ``weights``: :func:`strategy_weights` of ``account`` when the caller has read them for several
-    decisions at once (the signals stage, once per micro-batch).
+    decisions at once (the signals stage, once per micro-batch). ``look_up=False``: the caller
+    decides at a time of its own that cannot have been decided before (the signals stage's batch
+    time), so the look-up for a stored decision is skipped; a duplicate still stores nothing.
     """
     started = time.perf_counter()
-    existing = Signal.objects.filter(account=account, ticker=ticker, decided_at=at).first()
-    if existing is not None:
-        return SignalOutcome(existing, signal_event(existing), created=False)
+    if look_up:
+        existing = Signal.objects.filter(account=account, ticker=ticker, decided_at=at).first()
+        if existing is not None:
+            return SignalOutcome(existing, signal_event(existing), created=False)
     weights = strategy_weights(account) if weights is None else weights
     if not weights:
         SIGNALS_SKIPPED.labels("no active strategy").inc()

@@ -76,6 +76,9 @@ class SignalsOnNewsConsumer(StreamConsumer):
         tickers = [t for t in tickers if self._last_of.get(t, mine) == mine]
         at = self._at or self._now()
         for ticker in tickers:
-            outcome = signal_generate(ticker=ticker, at=at, publish=False, weights=self._weights)
+            # A fresh batch time: nothing to look up (a redelivered message has a receipt).
+            outcome = signal_generate(
+                ticker=ticker, at=at, publish=False, weights=self._weights, look_up=False
+            )
             if outcome is not None and outcome.created:
                 delivery.emit(Stream.SIGNALS_GENERATED.value, outcome.event)

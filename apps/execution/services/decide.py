@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 
 from apps.execution.brokers.base import Account, BrokerError
 from apps.execution.metrics import ORDERS_DEFERRED, RISK_DECISIONS
@@ -99,13 +100,17 @@ def _last_prices(ctx: ExecutionContext, tickers: set[str]) -> dict[str, float]:
     }
     rest = tickers - out.keys()
     if rest:
-        rows = (
-            Signal.objects.filter(account=ctx.signals_account, ticker__in=rest, price__isnull=False)
-            .order_by("ticker", "-decided_at")
-            .distinct("ticker")
-            .values_list("ticker", "price")
-        )
-        out.update({t: float(px) for t, px in rows if px})
+        # The newest priced signal per ticker: one index probe each (LATERAL ... LIMIT 1), where
+        # DISTINCT ON would read and sort every signal of the tickers.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.ticker, s.price FROM unnest(%s::text[]) AS t(ticker) "
+                f"CROSS JOIN LATERAL (SELECT price FROM {Signal._meta.db_table} "
+                "WHERE account = %s AND ticker = t.ticker AND price IS NOT NULL "
+                "ORDER BY decided_at DESC LIMIT 1) s",
+                [sorted(rest), ctx.signals_account],
+            )
+            out.update({t: float(px) for t, px in cursor.fetchall() if px})
     return out
 
 
@@ -122,8 +127,6 @@ def signal_decide(
         RISK_DECISIONS.labels("no price").inc()
         log.info("signal %s %s: no price, skipped", signal.signal_id, signal.ticker)
         return None
-    if atr is None:
-        atr = _atr_for(signal)
     account = ctx.broker.account()
     _, state = risk_marks_apply(
         equity=account.equity, today=signal.decided_at.date(), config=ctx.risk, pk=ctx.control_pk
@@ -141,6 +144,8 @@ def signal_decide(
         )
         return None
     portfolio = portfolio_view(ctx, account=account, working=working)
+    if atr is None:  # read only for a decision that may size an order
+        atr = _atr_for(signal)
     decision = order_intent(
         signal=SignalInput(
             ticker=signal.ticker,
