@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -270,11 +271,9 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(url, timeout=2).status_code < 500:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
 
@@ -437,10 +436,8 @@ def main() -> None:
     from apps.core.redis_client import redis_client
 
     for stream in ("trades:executed", "signals:generated", "news:scored"):
-        try:
+        with contextlib.suppress(Exception):  # no group yet
             redis_client().xgroup_destroy(stream, GROUP)
-        except Exception:  # noqa: BLE001 - no group yet
-            pass
     if args.workers > 1:
         server = [
             sys.executable,

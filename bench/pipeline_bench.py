@@ -277,8 +277,11 @@ def drained() -> bool:
     return backlog() == 0 and not OutboxMessage.objects.exists()
 
 
-def latencies(feed: Feed, collector: Any, memory: Any) -> dict[str, list[float]]:
-    """Per-article latencies (ms) from the trace of each article."""
+def latencies(
+    feed: Feed, collector: Any, memory: Any, since: float = 0.0
+) -> dict[str, list[float]]:
+    """Per-article latencies (ms) from the trace of each article, for the articles that arrived
+    at or after ``since`` (wall time); ``decision_all`` also counts those before it."""
     from apps.news.models import Article
 
     urls = dict(Article.objects.filter(url__in=list(feed.arrivals)).values_list("pk", "url"))
@@ -306,9 +309,17 @@ def latencies(feed: Feed, collector: Any, memory: Any) -> dict[str, list[float]]
         # an article naming several tickers: its decision is done when the last one is
         ends[kind][s["trace_id"]] = end if prev is None else max(prev, end)
     out: dict[str, list[float]] = {
-        kind: [(end - arrival_of_trace[tid]) * 1000 for tid, end in by_trace.items()]
+        kind: [
+            (end - arrival_of_trace[tid]) * 1000
+            for tid, end in by_trace.items()
+            # orders come from each ticker's first signals: the ramp-up is where they happen
+            if arrival_of_trace[tid] >= since or kind == "order"
+        ]
         for kind, by_trace in ends.items()
     }
+    out["decision_all"] = [
+        (end - arrival_of_trace[tid]) * 1000 for tid, end in ends["decision"].items()
+    ]
     # When each slow decision happened (s after the first arrival): a burst of slow ones is a
     # stall (a checkpoint, a collection), slow ones spread out are queueing.
     t0 = min(arrival_of_trace.values(), default=0.0)
@@ -327,8 +338,10 @@ def Count(field: str) -> Any:  # noqa: N802 - Django's aggregate, imported late
 
 
 def run_rate(
-    feed: Feed, collector: Any, memory: Any, rate: float, seconds: float
+    feed: Feed, collector: Any, memory: Any, rate: float, seconds: float, warmup: float = 0.0
 ) -> dict[str, Any]:
+    """``seconds`` at ``rate`` measured, after ``warmup`` seconds at the same rate (the step from
+    idle to the rate: first orders, caches) that count only in ``decision_all``."""
     wait_until(drained, 120)
     time.sleep(2)  # orders are sent after their batch is acknowledged: let the last ones finish
     flat()
@@ -336,10 +349,11 @@ def run_rate(
     memory.clear()
     with collector.lock:
         collector.spans.clear()
-    achieved = feed.steady(rate, seconds)
+    started = time.time()
+    achieved = feed.steady(rate, seconds + warmup)
     wait_until(drained, 120)
     time.sleep(1.5)  # the workers' span export interval
-    lat = latencies(feed, collector, memory)
+    lat = latencies(feed, collector, memory, since=started + warmup)
     from apps.core.models import ProcessedMessage
 
     with collector.lock:
@@ -414,7 +428,13 @@ def drain_rate(group: str, n: int, start: Callable[[], None], timeout: float = 6
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rates", default="10,100", help="steady rates for the latency rows")
-    ap.add_argument("--seconds", type=float, default=20, help="per latency row")
+    ap.add_argument("--seconds", type=float, default=30, help="measured per latency row")
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="seconds at a row's rate before it is measured (reported apart as 'with ramp-up')",
+    )
     ap.add_argument("--sustain", default="100,150,225,340", help="rates tried for a minute each")
     ap.add_argument("--sustain-seconds", type=float, default=60)
     ap.add_argument(
@@ -489,7 +509,7 @@ def main() -> None:
         )
         wait_until(drained, 180)
         results["steady"] = [
-            run_rate(feed, collector, memory, float(r), args.seconds)
+            run_rate(feed, collector, memory, float(r), args.seconds, args.warmup)
             for r in ([] if args.skip_steady else args.rates.split(","))
         ]
         if not args.skip_sustain:
@@ -545,7 +565,8 @@ def main() -> None:
             ("sentiment", "to scored (sentiment stage)"),
             ("signal", "to signal decided (signals stage)"),
             ("decision", "to execution decision"),
-            ("order", "to order accepted at the broker"),
+            ("decision_all", "to execution decision, with ramp-up"),
+            ("order", "to order accepted at the broker, with ramp-up"),
         ):
             vals = row[kind]
             print(

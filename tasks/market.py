@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
 from apps.bus.queues import Queue
+from apps.market.clock import market_clock
 from apps.market.selectors import bars_missing, bars_symbols
 from apps.market.sources.alpaca import backfill
 
@@ -24,7 +25,7 @@ def backfill_recent(
         log.info("market.backfill_recent skipped: ALPACA_API_KEY/ALPACA_SECRET_KEY not set")
         return {}
 
-    end = datetime.now(UTC)
+    end = market_clock().now()
     return backfill(
         symbols or settings.TRADING_SYMBOLS,
         start=end - timedelta(days=days),
@@ -36,7 +37,7 @@ def backfill_recent(
 @shared_task(name="market.check_gaps", queue=Queue.DEFAULT.value, ignore_result=True)
 def check_gaps(timeframe: str = "1Day", days: int = 30) -> dict[str, int]:
     """Count missing bars per symbol over the last ``days`` (sets tradebot_market_missing_bars)."""
-    end = datetime.now(UTC)
+    end = market_clock().now()
     out = {}
     for symbol in bars_symbols(timeframe=timeframe):
         missing = bars_missing(

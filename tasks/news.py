@@ -6,12 +6,11 @@ the other sources' tasks keep running on the other slots (and after it, on a sol
 
 from __future__ import annotations
 
-import time
-
 from celery import shared_task
 from django.conf import settings
 
 from apps.bus.queues import Queue
+from apps.core.clock import wall_time
 from apps.news import services
 
 
@@ -19,7 +18,7 @@ from apps.news import services
 def dispatch() -> list[int]:
     """Beat: claim the sources that are due and queue one poll task for each."""
     claimed = services.sources_claim_due()
-    queued_at = time.time()
+    queued_at = wall_time()
     for source_id in claimed:
         # No Celery ``expires``: an expired message would be dropped with nothing recorded. The
         # poll itself sees how long it waited and records the expiry as the source's error.

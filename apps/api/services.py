@@ -18,13 +18,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.api.auth.passkeys import StepUpAction, step_up_consume
 from apps.api.metrics import OVERRIDES
 from apps.api.models import IdempotentRequest
 from apps.api.selectors import learning_state, trading_control_get
 from apps.backtests.services import backtest_enqueue
+from apps.core.clock import wall_now
 from apps.execution.costs import commission_parse, slippage_parse
 from apps.execution.services import broker_default, context_live, trading_pause, trading_resume
 from apps.execution.services.manual import CloseBlocked, NothingToClose, position_close
@@ -126,7 +126,7 @@ def _finish(record: IdempotentRequest, status: int, body: dict[str, Any]) -> Non
     record.state = IdempotentRequest.State.DONE
     record.status_code = status
     record.response = json.loads(json.dumps(body, default=str))
-    record.finished_at = timezone.now()
+    record.finished_at = wall_now()
     record.save(update_fields=["state", "status_code", "response", "finished_at"])
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from apps.backtests import metrics
 from apps.backtests.models import BacktestRun
 from apps.bus import jobs
+from apps.core.clock import wall_now
 from backtesting.config import BacktestConfig
 from backtesting.engine import backtest_run
 from backtesting.loaders import frames_load
@@ -82,7 +82,7 @@ def backtest_run_execute(
     once (:func:`backtesting.loaders.frames_load`) and results written in one update.
     """
     claimed = BacktestRun.objects.filter(pk=run_id, status=BacktestRun.Status.QUEUED).update(
-        status=BacktestRun.Status.RUNNING, started_at=timezone.now(), progress=0.0
+        status=BacktestRun.Status.RUNNING, started_at=wall_now(), progress=0.0
     )
     run = BacktestRun.objects.get(pk=run_id)
     if not claimed:
@@ -129,7 +129,7 @@ def backtest_run_execute(
             weight_history=result.weight_history,
             attribution=result.attribution,
             chart_path=str(chart_file) if chart_file else "",
-            finished_at=timezone.now(),
+            finished_at=wall_now(),
         )
         metrics.RUNS.labels("done").inc()
         metrics.TRADES.inc(len(result.trades))
@@ -148,7 +148,7 @@ def backtest_run_execute(
         BacktestRun.objects.filter(pk=run_id).update(
             status=BacktestRun.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"[-5000:],
-            finished_at=timezone.now(),
+            finished_at=wall_now(),
         )
         metrics.RUNS.labels("failed").inc()
     finally:

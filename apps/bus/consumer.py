@@ -32,6 +32,7 @@ from apps.bus.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
 from apps.bus.names import dead_letter
 from apps.bus.topology import max_drains, partition_of, stage_routes
 from apps.core import codec
+from apps.core.clock import wall_time
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
 from apps.core.models import ProcessedMessage
@@ -501,7 +502,7 @@ class StreamConsumer:
             "error": error[-4000:],
             "group": self.group,
             "original_id": message_id,
-            "dead_at": f"{time.time():.6f}",
+            "dead_at": f"{wall_time():.6f}",
         }
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(dead_letter(self.stream), entry, maxlen=self.cfg["MAXLEN"], approximate=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from opentelemetry import propagate, trace
 from redis.client import Pipeline
 
@@ -30,6 +28,7 @@ from apps.bus import topology
 from apps.bus.metrics import BUS_PUBLISH_ERRORS, BUS_PUBLISHED
 from apps.bus.tasks import drain
 from apps.core import codec
+from apps.core.clock import wall_now, wall_time
 from apps.core.contracts import Contract
 from apps.core.models import OutboxMessage
 from apps.core.redis_client import redis_client
@@ -134,7 +133,7 @@ def xadd_messages(
     """
     pipe = redis_client().pipeline(transaction=False)
     maxlen = settings.BUS["MAXLEN"]
-    sent_at = f"{time.time():.6f}"
+    sent_at = f"{wall_time():.6f}"
     for m in messages:
         pipe.xadd(
             m.stream,
@@ -187,7 +186,7 @@ def flush(rows: Iterable[OutboxMessage]) -> int:
 
 def relay(limit: int = 500) -> int:
     """Publish outbox rows a crash or an outage left behind. Run by beat; safe to run anywhere."""
-    stale = timezone.now() - timedelta(seconds=settings.BUS["OUTBOX_STALE_S"])
+    stale = wall_now() - timedelta(seconds=settings.BUS["OUTBOX_STALE_S"])
     total = 0
     while True:
         with transaction.atomic():

@@ -7,7 +7,6 @@ Used by the health check, the bus tests (with fault injection, only when
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from django.db import transaction
 
 from apps.bus.consumer import Delivery, StreamConsumer
 from apps.bus.topology import PROBE_STREAMS, probe_queue
+from apps.core.clock import wall_time
 from apps.core.contracts import Contract
 from apps.core.models import BusPing
 
@@ -71,7 +71,7 @@ class _PingStage(StreamConsumer):
 
         Kept in a capped Redis list for the health check and ``bench/bus_bench.py``.
         """
-        now = time.time()
+        now = wall_time()
         done = [
             d for d in deliveries if isinstance(d.message, Ping) and d.message.hops == self.stage
         ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from alpaca.common.exceptions import APIError
 
+from apps.core.clock import wall_now
 from apps.core.errors import BrokerError, RateLimitedError, TransientBrokerError
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,12 @@ def _retry_after(response: requests.Response | None) -> float | None:
             return max(0.0, float(header))
         except ValueError:
             try:
-                return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
+                return max(0.0, (parsedate_to_datetime(header) - wall_now()).total_seconds())
             except (TypeError, ValueError):
                 log.debug("unreadable Retry-After %r; trying X-RateLimit-Reset", header)
     reset = response.headers.get("X-RateLimit-Reset")
     if reset and reset.isdigit():
-        return max(0.0, int(reset) - datetime.now(UTC).timestamp())
+        return max(0.0, int(reset) - wall_now().timestamp())
     return None
 
 

@@ -64,3 +64,18 @@ class SimClock:
         self._sleep(wall)
         self.slept_s += wall
         return wall
+
+
+def wall_now() -> datetime:
+    """The machine's time (aware, UTC) for operational stamps and timeouts: a token's expiry, a
+    message's bookkeeping, a poll's backoff, a run's start. Never for a market decision: that
+    time comes from a :class:`Clock` (``apps.market.clock.market_clock`` in the live stages).
+
+    With :func:`wall_time`, the one place outside the clock modules that reads the wall clock
+    (``tests/test_clock_reads.py`` holds every other module to it)."""
+    return datetime.now(UTC)
+
+
+def wall_time() -> float:
+    """The machine's epoch seconds (``time.time()``): message stamps and lags between processes."""
+    return time.time()

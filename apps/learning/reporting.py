@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Max
-from django.utils import timezone
 
 from apps.execution.models import Position, Trade
 from apps.execution.services import broker_default
@@ -23,6 +22,7 @@ from apps.learning.stats import (
     portfolio_from_ledger,
     strategy_stats,
 )
+from apps.market.clock import market_clock
 from apps.strategies.models import LIVE_ACCOUNT, Strategy
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def strategy_metrics_record(*, now: datetime | None = None) -> list[StrategyMetric]:
     """One ``StrategyMetric`` row per active strategy at ``now`` (to the minute; re-running within
     the minute updates the same rows)."""
-    at = (now or timezone.now()).replace(second=0, microsecond=0)
+    at = (now or market_clock().now()).replace(second=0, microsecond=0)
     rows = [
         OutcomeRow(
             closed_at=closed_at,
@@ -102,7 +102,7 @@ def portfolio_snapshot_record(*, now: datetime | None = None) -> PortfolioSnapsh
     be reached or is not available the figures are computed from our trades and positions
     (degraded, logged, counted in ``tradebot_learning_snapshots_total{source="database"}``).
     """
-    at = (now or timezone.now()).replace(microsecond=0)
+    at = (now or market_clock().now()).replace(microsecond=0)
     kind = settings.BROKER_KIND
     try:
         figures = _figures_from_broker(kind)

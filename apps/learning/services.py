@@ -18,7 +18,6 @@ from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from apps.execution.contracts import TradeEvent
 from apps.execution.models import Position, Trade
@@ -355,7 +354,7 @@ def weights_reset(
     each above the floor. Logged as a ``reset`` cycle. Returns the new weights."""
     if strategy is None and to is not None:
         raise ValueError("--to needs a STRATEGY")
-    now = now or timezone.now()
+    now = now or market_clock().now()
     floor = learning_config_get().update.floor
     with transaction.atomic():
         _state_locked()

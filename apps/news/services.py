@@ -12,11 +12,11 @@ from itertools import islice
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 from opentelemetry import trace
 
 from apps.bus import outbox
 from apps.bus.names import Stream
+from apps.core.clock import wall_now, wall_time
 from apps.news import metrics
 from apps.news.contracts import RawArticle
 from apps.news.models import Article, NewsSource
@@ -142,7 +142,7 @@ def article_ingest(
     Idempotent: an item whose normalised URL or content hash is already stored is skipped (and
     counted). Rows and their outbox messages commit together, one transaction per chunk.
     """
-    fetched_at = fetched_at or timezone.now()
+    fetched_at = fetched_at or wall_now()
     extractor = extractor or default_extractor()
     total = IngestResult()
     for chunk in _chunks(items, INGEST_CHUNK):
@@ -348,13 +348,13 @@ def source_poll(
     frozen = now
 
     def ended() -> datetime:
-        return frozen or timezone.now()
+        return frozen or wall_now()
 
-    now = now or timezone.now()
+    now = now or wall_now()
     if not source.enabled and not force:
         return PollOutcome(source.name, "disabled")
     if queued_at is not None:
-        waited = time.time() - queued_at
+        waited = wall_time() - queued_at
         if waited > settings.NEWS_POLL_EXPIRES_S:
             # Recorded, not silently dropped: the source backs off from now and says why.
             return _record_error(
@@ -384,7 +384,7 @@ def sources_claim_due(*, now: datetime | None = None) -> list[int]:
 
     Returns the ids claimed; the caller queues one poll task per id.
     """
-    now = now or timezone.now()
+    now = now or wall_now()
     claimed = []
     for source in sources_due(now=now):
         rows = NewsSource.objects.filter(pk=source.pk, last_polled_at=source.last_polled_at)

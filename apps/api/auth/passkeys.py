@@ -21,7 +21,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django_otp_webauthn import exceptions as otp_exceptions
 from django_otp_webauthn.models import AbstractWebAuthnCredential
 from django_otp_webauthn.settings import app_settings as otp_settings
@@ -30,6 +29,7 @@ from django_otp_webauthn.utils import get_credential_model, rewrite_exceptions
 from apps.api import store
 from apps.api.metrics import PASSKEY_CEREMONIES
 from apps.api.models import RegistrationLink
+from apps.core.clock import wall_now
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def registration_link_issue(*, username: str, staff: bool = False) -> tuple[User
         RegistrationLink.objects.create(
             user=user,
             token_hash=_hash(token),
-            expires_at=timezone.now() + timedelta(seconds=settings.API_REGISTRATION_LINK_TTL_S),
+            expires_at=wall_now() + timedelta(seconds=settings.API_REGISTRATION_LINK_TTL_S),
         )
     return user, f"{settings.DASHBOARD_ORIGIN}/register?token={token}"
 
@@ -129,7 +129,7 @@ def registration_link_issue(*, username: str, staff: bool = False) -> tuple[User
 def _link_valid(token: str) -> RegistrationLink:
     link = (
         RegistrationLink.objects.select_related("user")
-        .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=wall_now())
         .first()
         if token
         else None
@@ -189,8 +189,8 @@ def registration_complete(
             device.save(update_fields=["name"])
         if data.get("link_id"):
             used = RegistrationLink.objects.filter(
-                pk=data["link_id"], used_at__isnull=True, expires_at__gt=timezone.now()
-            ).update(used_at=timezone.now())
+                pk=data["link_id"], used_at__isnull=True, expires_at__gt=wall_now()
+            ).update(used_at=wall_now())
             if used != 1:
                 transaction.set_rollback(True)
                 raise CeremonyError(

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
@@ -24,6 +23,7 @@ from apps.api import store
 from apps.api.auth.notify import sockets_close
 from apps.api.metrics import AUTH_EVENTS
 from apps.api.models import TokenFamily
+from apps.core.clock import wall_now
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def family_is_revoked(family: str) -> bool:
 def family_revoke(*, family: uuid.UUID | str, reason: str) -> bool:
     """Revoke a family: its refresh tokens stop working, its access tokens are refused at once,
     and the WebSockets opened under it are closed. Returns False if it was revoked already."""
-    now = timezone.now()
+    now = wall_now()
     changed = TokenFamily.objects.filter(pk=family, revoked_at__isnull=True).update(
         revoked_at=now, revoked_reason=reason[:40]
     )
@@ -120,7 +120,7 @@ def session_refresh(*, raw: str | None) -> Session:
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         if first_use and user is not None:
             TokenFamily.objects.filter(pk=fam.pk).update(
-                rotated_at=timezone.now(), rotations=fam.rotations + 1
+                rotated_at=wall_now(), rotations=fam.rotations + 1
             )
             AUTH_EVENTS.labels("refresh").inc()
             return _pair(user, fam.id)

@@ -26,6 +26,7 @@ from apps.api.metrics import EVENT_BRIDGE_LAG
 from apps.api.realtime.events import EventType, event_publish
 from apps.bus import outbox
 from apps.bus.names import Stream
+from apps.core.clock import wall_time
 from apps.execution.models import TradingControl
 from apps.strategies.models import Strategy
 
@@ -114,7 +115,7 @@ class EventBridge:
         event_publish(type=etype, data=data, source_id=event_id)
         sent = fields.get(F_SENT)
         if sent:
-            EVENT_BRIDGE_LAG.observe(max(0.0, time.time() - float(sent)))
+            EVENT_BRIDGE_LAG.observe(max(0.0, wall_time() - float(sent)))
 
     def reclaim(self) -> None:
         """Take over entries a dead bridge process left pending."""

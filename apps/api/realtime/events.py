@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
@@ -22,6 +21,7 @@ from django.conf import settings
 
 from apps.api import store
 from apps.api.metrics import WS_EVENTS
+from apps.core.clock import wall_now, wall_time
 
 STREAM = "api:events"
 GROUP_ALL = "events"
@@ -56,7 +56,7 @@ def event_publish(
     r = store.redis_client()
     if source_id and not r.set(_SEEN.format(source_id), b"1", nx=True, ex=24 * 3600):
         return None
-    stamp = (at or datetime.now(UTC)).isoformat()
+    stamp = (at or wall_now()).isoformat()
     body = json.dumps(data, default=str)
     entry_id = cast(
         "bytes",
@@ -115,4 +115,4 @@ def _id_tuple(eid: str) -> tuple[int, int]:
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(wall_time() * 1000)

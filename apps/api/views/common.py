@@ -92,8 +92,8 @@ class StrictQueryMixin:
 
 
 class ApiView(StrictQueryMixin, APIView):
-    pass
+    """The base of every API view: DRF's APIView that refuses unknown query parameters."""
 
 
 class ApiListView(StrictQueryMixin, generics.ListAPIView):  # type: ignore[type-arg]
-    pass
+    """The base of every list endpoint: cursor pagination, unknown query parameters refused."""

@@ -142,7 +142,7 @@ class OrderRejectedError(BrokerError):
 
 
 class OrderNotFoundError(BrokerError):
-    pass
+    """The broker has no order with that id (canceled and purged, or never placed)."""
 
 
 class Broker(ABC):

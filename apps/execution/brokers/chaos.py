@@ -16,11 +16,11 @@ Used only when ``BROKER_FAULT_INJECTION`` is on; never in a normal run.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from decimal import Decimal
 from typing import Any
 
+from apps.core.clock import wall_time
 from apps.execution.brokers.base import (
     Account,
     BrokerOrder,
@@ -42,7 +42,7 @@ def fault_set(client: Any, mode: str, seconds: float) -> None:
     """Open a fault window of ``mode`` for ``seconds`` (shared by every worker through Redis)."""
     if mode not in MODES:
         raise ValueError(f"unknown broker fault {mode!r}; known: {', '.join(MODES)}")
-    client.set(FAULT_KEY, json.dumps({"mode": mode, "until": time.time() + seconds}))
+    client.set(FAULT_KEY, json.dumps({"mode": mode, "until": wall_time() + seconds}))
 
 
 def fault_clear(client: Any) -> None:
@@ -82,7 +82,7 @@ class ChaosSimulatedBroker(SimulatedBroker):
         if not raw:
             return ""
         plan = json.loads(raw)
-        return str(plan["mode"]) if float(plan["until"]) > time.time() else ""
+        return str(plan["mode"]) if float(plan["until"]) > wall_time() else ""
 
     def _request(self, *, metered: bool = True) -> str:
         """One API request: take a token, log it at the broker, answer the fault if one is on.
@@ -92,7 +92,7 @@ class ChaosSimulatedBroker(SimulatedBroker):
         """
         if metered:
             self._bucket.acquire(max_wait_s=self._max_wait_s)
-            now = time.time()
+            now = wall_time()
             self._client.zadd(CALLS_KEY, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
         mode = self._mode()
         if mode == "429":

@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,7 @@ from apps.execution.costs import (
 )
 from apps.execution.ledger import book_amount
 from apps.execution.matching import fill_quantity, order_match
+from apps.market.clock import market_clock
 
 __all__ = [
     "MemoryStore",
@@ -152,7 +153,7 @@ class SimulatedBroker(Broker):
         return u
 
     def _now(self, state: SimState) -> datetime:
-        return state.now or datetime.now(UTC)
+        return state.now or market_clock().now()
 
     def reset(self, *, cash: Decimal | float | str | None = None) -> None:
         """Forget every order and position and start again with ``cash``."""

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from opentelemetry import propagate, trace
 
 from apps.bus.names import Stream
@@ -45,6 +44,7 @@ from apps.execution.metrics import (
 from apps.execution.models import Trade, TradeUpdate
 from apps.execution.services.context import ExecutionContext
 from apps.execution.services.positions import FillResult, position_apply_fill
+from apps.market.clock import market_clock
 from apps.market.models import MarketBar
 
 tracer = trace.get_tracer("tradebot.execution")
@@ -279,7 +279,7 @@ def _reject(ctx: ExecutionContext, trade: Trade, reason: str) -> None:
                 "trade": trade,
                 "event": "rejected",
                 "status": Trade.Status.REJECTED,
-                "at": timezone.now(),
+                "at": market_clock().now(),
                 "payload": {"reason": reason},
             },
         )
@@ -346,7 +346,7 @@ def _order_apply(
     if status == OrderStatus.NEW:
         status = Trade.Status.ACCEPTED  # the broker has it: that is what "accepted" means to us
     key = f"{order.broker_order_id}:{status}:{order.filled_qty}"
-    when = at or order.updated_at or timezone.now()
+    when = at or order.updated_at or market_clock().now()
     if TradeUpdate.objects.filter(dedupe_key=key).exists():
         return False
     same = status == trade.status and order.filled_qty == trade.filled_qty
@@ -430,7 +430,7 @@ def _publish(ctx: ExecutionContext, trade: Trade, fill: FillResult) -> None:
             side=trade.side,
             qty=trade.filled_qty if trade.filled_qty else trade.qty,
             status=trade.status,
-            timestamp=trade.filled_at or trade.updated_at or timezone.now(),
+            timestamp=trade.filled_at or trade.updated_at or market_clock().now(),
             price=trade.price,
             broker_order_id=trade.broker_order_id,
             strategy=fill.entry_strategy or trade.strategy,

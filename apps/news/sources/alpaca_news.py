@@ -14,8 +14,8 @@ from alpaca.common.exceptions import APIError
 from alpaca.data.historical.news import NewsClient
 from alpaca.data.requests import NewsRequest
 from django.conf import settings
-from django.utils import timezone
 
+from apps.core.clock import wall_now
 from apps.news.sources.base import (
     FetchedItem,
     FetchResult,
@@ -60,7 +60,7 @@ class AlpacaNewsSource(NewsSourceAdapter):
         since = datetime.fromisoformat(config.cursor) if config.cursor else None
         request = NewsRequest(
             symbols=",".join(symbols) if symbols else None,
-            start=since or timezone.now() - timedelta(days=1),
+            start=since or wall_now() - timedelta(days=1),
             limit=min(50, settings.NEWS_MAX_ITEMS_PER_POLL),
             sort="desc",
         )

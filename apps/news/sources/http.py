@@ -24,6 +24,7 @@ server dripping its headers is cut off too), and whose bodies are read capped an
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -405,10 +406,10 @@ class PollGuard:
             sock = connection.sock
             if sock is None:
                 continue
-            try:  # the plain socket's shutdown (an SSLSocket's would drop its state first)
+            # The plain socket's shutdown (an SSLSocket's would drop its state first); a socket
+            # the peer already closed raises OSError, and is as shut as we want it.
+            with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _GuardedConnection(urllib3.connection.HTTPConnection):

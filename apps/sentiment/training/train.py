@@ -22,12 +22,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from apps.core.clock import wall_now
 from apps.sentiment.scoring import LABELS, NEGATIVE, NEUTRAL, POSITIVE, text_normalise
 from apps.sentiment.store import latest_point, meta_write
 from apps.sentiment.tiers.transformer import (
@@ -135,7 +135,7 @@ def metrics_compute(gold: Sequence[str], pred: Sequence[str]) -> tuple[float, fl
 
 
 def version_new() -> str:
-    return datetime.now(UTC).strftime("v%Y%m%dT%H%M%SZ")
+    return wall_now().strftime("v%Y%m%dT%H%M%SZ")
 
 
 def _batches(
@@ -454,7 +454,7 @@ def train(
             for k, v in asdict(config).items()
             if k not in {"progress"}
         },
-        "created_at": datetime.now(UTC).isoformat(),
+        "created_at": wall_now().isoformat(),
     }
     meta_write(model_dir, meta)
     latest_point(config.out_root, version)  # atomic: a scorer never sees a half-written model

@@ -7,6 +7,7 @@ against it without Alpaca keys.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 
@@ -41,10 +42,8 @@ def main() -> None:
         print(f"  export {name}={value}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops it as SIGTERM does
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     standin.stop()
 
 

@@ -102,7 +102,7 @@ def make_handler(s: AlpacaStandIn) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass
+            """Quiet: the stand-in writes no line per request (tests read its recorded calls)."""
 
         def _answer(
             self, status: int, body: Any = None, headers: dict[str, str] | None = None

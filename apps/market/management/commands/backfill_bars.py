@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
+from apps.market.clock import market_clock
 from apps.market.management.commands._args import symbols, until, when
 from apps.market.sources.alpaca import backfill
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        end = opts["end"] or datetime.now(UTC)
+        end = opts["end"] or market_clock().now()
 
         def progress(it: Any) -> Any:
             return tqdm(
