@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 import redis as redis_lib
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from apps.bus import outbox
 from apps.bus.names import Stream
+from apps.bus.tests.signals_data import long_signals_in_rounds
 from apps.bus.topology import consumer_for, max_drains, partition_of, routes, routes_of
 from apps.core import codec
 from apps.core.models import ProcessedMessage
@@ -179,8 +179,6 @@ def test_two_workers_drain_two_execution_partitions_in_order_within_limits(
 ) -> None:
     from apps.execution.models import Trade
     from apps.execution.services import broker_default
-    from apps.strategies.contracts import Direction, SignalEvent, StrategyContribution
-    from apps.strategies.models import Signal
 
     settings.BUS_PARTITIONS = {"execution": 2}
     t = datetime(2017, 3, 1, 21, tzinfo=UTC)
@@ -193,31 +191,7 @@ def test_two_workers_drain_two_execution_partitions_in_order_within_limits(
     celery_workers(["execution"], env)
     celery_workers(["execution"], env)
 
-    signals: list[Signal] = []
-    for round_ in range(4):
-        with transaction.atomic():
-            for tk in tickers:
-                sig = Signal.objects.create(
-                    ticker=tk,
-                    direction="long",
-                    strength=0.5 + round_ / 10,
-                    price=Decimal("50"),
-                    decided_at=t + timedelta(minutes=round_),
-                    strategy_sources=[{"strategy": "momentum", "score": 0.7, "weight": 1.0}],
-                )
-                signals.append(sig)
-                outbox.publish(
-                    Stream.SIGNALS_GENERATED.value,
-                    SignalEvent(
-                        signal_id=sig.pk,
-                        ticker=tk,
-                        direction=Direction.LONG,
-                        strength=sig.strength,
-                        contributions=(StrategyContribution("momentum", 0.7, 1.0),),
-                        decided_at=sig.decided_at,
-                        price=sig.price,
-                    ),
-                )
+    signals = long_signals_in_rounds(tickers, 4, t)
 
     def applied() -> int:
         return ProcessedMessage.objects.filter(group__startswith="execution.").count()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 import redis as redis_lib
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from apps.bus import outbox
 from apps.bus.names import Stream
+from apps.bus.tests.signals_data import long_signals_in_rounds
 from apps.bus.topology import max_drains
 from apps.core.models import ProcessedMessage
 from apps.news.contracts import RawArticle
@@ -124,8 +124,6 @@ def test_two_execution_workers_keep_each_tickers_order(
 ) -> None:
     from apps.execution.models import Trade
     from apps.execution.services import broker_default
-    from apps.strategies.contracts import Direction, SignalEvent, StrategyContribution
-    from apps.strategies.models import Signal
 
     t = datetime(2017, 3, 1, 21, tzinfo=UTC)
     tickers = ["AAA", "BBB", "CCC"]
@@ -136,31 +134,7 @@ def test_two_execution_workers_keep_each_tickers_order(
     celery_workers(["execution"], env)
     celery_workers(["execution"], env)
 
-    signals: list[Signal] = []
-    for round_ in range(4):
-        with transaction.atomic():
-            for tk in tickers:
-                sig = Signal.objects.create(
-                    ticker=tk,
-                    direction="long",
-                    strength=0.5 + round_ / 10,
-                    price=Decimal("50"),
-                    decided_at=t + timedelta(minutes=round_),
-                    strategy_sources=[{"strategy": "momentum", "score": 0.7, "weight": 1.0}],
-                )
-                signals.append(sig)
-                outbox.publish(
-                    Stream.SIGNALS_GENERATED.value,
-                    SignalEvent(
-                        signal_id=sig.pk,
-                        ticker=tk,
-                        direction=Direction.LONG,
-                        strength=sig.strength,
-                        contributions=(StrategyContribution("momentum", 0.7, 1.0),),
-                        decided_at=sig.decided_at,
-                        price=sig.price,
-                    ),
-                )
+    signals = long_signals_in_rounds(tickers, 4, t)
     wait_for(
         lambda: ProcessedMessage.objects.filter(group="execution").count() >= len(signals),
         timeout=120,
