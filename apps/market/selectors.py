@@ -49,7 +49,7 @@ def bars_frame(
     prices and volume are float64. Sentiment is empty: the caller adds it (``dataclasses.replace``).
     """
     where = ["symbol = %s", "timeframe = %s"]
-    params: list[object] = [symbol, timeframe]
+    params: list[str | int | datetime] = [symbol, timeframe]
     if end is not None:
         where.append("time <= %s")
         params.append(end)

@@ -54,7 +54,7 @@ def sentiment_series_upto(
     # One range scan of (ticker, visible_at) -- the article's stamp is copied onto the sentiment
     # row by the database (news/0004) -- with the stamp read as exact integer microseconds.
     where = ["ticker = %s", "visible_at <= %s"]
-    params: list[object] = [ticker, news_cutoff(at=at, latency_s=lat)]
+    params: list[str | datetime] = [ticker, news_cutoff(at=at, latency_s=lat)]
     if since is not None:
         where.append("visible_at >= %s")
         params.append(news_cutoff(at=since, latency_s=lat))

@@ -87,7 +87,8 @@ def _insert_new(signal: Signal) -> bool:
     preparation, ``auto_now_add``); ``bulk_create(ignore_conflicts=True)`` would not return the id.
     """
     fields = [f for f in Signal._meta.concrete_fields if not f.primary_key]
-    rows = Signal.objects._insert(  # noqa: SLF001 - the public bulk_create drops the RETURNING
+    # QuerySet._insert: Django's own insert path (bulk_create's); the stubs leave it out.
+    rows = Signal.objects.get_queryset()._insert(  # type: ignore[attr-defined]  # noqa: SLF001
         [signal],
         fields=fields,
         returning_fields=[Signal._meta.pk],
