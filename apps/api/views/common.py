@@ -91,9 +91,12 @@ class StrictQueryMixin:
             raise ValidationError({name: ["unknown query parameter"] for name in unknown[:10]})
 
 
+# The bases of every API view and list endpoint. No docstrings on purpose: drf-spectacular takes the
+# nearest class docstring as each endpoint's OpenAPI description (docs/openapi.yaml, and from it the
+# dashboard's typed client), so a docstring here would replace every view's own.
 class ApiView(StrictQueryMixin, APIView):
-    """The base of every API view: DRF's APIView that refuses unknown query parameters."""
+    pass
 
 
 class ApiListView(StrictQueryMixin, generics.ListAPIView):  # type: ignore[type-arg]
-    """The base of every list endpoint: cursor pagination, unknown query parameters refused."""
+    pass
