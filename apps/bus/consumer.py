@@ -237,7 +237,7 @@ class StreamConsumer:
             if start == "0-0":
                 return total
 
-    def drain(self, max_seconds: float = 30.0, *, slot: int = 0) -> int:
+    def drain(self, max_seconds: float | None = None, *, slot: int = 0) -> int:
         """Process until the stream stays quiet (the ``bus.drain`` task).
 
         With ``DRAIN_LINGER_MS`` > 0 the drain blocks on the stream that long for more work before
@@ -251,6 +251,8 @@ class StreamConsumer:
         keeps the no-lost-wake-up protocol; the others only add capacity.
         """
         linger = self.cfg["DRAIN_LINGER_MS"]
+        if max_seconds is None:
+            max_seconds = float(self.cfg.get("DRAIN_MAX_S", 30.0))
         deadline = time.monotonic() + max_seconds
         drains = max_drains(self.group)
         if drains > 1:

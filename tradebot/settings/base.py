@@ -286,6 +286,9 @@ BUS = {
     "OUTBOX_STALE_S": env.float("BUS_OUTBOX_STALE_S", default=5.0),
     # How long a drain task keeps polling an empty stream before it gives the worker back.
     "DRAIN_LINGER_MS": env.int("BUS_DRAIN_LINGER_MS", default=200),
+    # How long one drain task keeps the worker before it re-queues itself (other tasks of the queue
+    # get a turn): a worker dedicated to a stage's queue can hold it longer.
+    "DRAIN_MAX_S": env.float("BUS_DRAIN_MAX_S", default=30.0),
 }
 # Drains that may run at once per unordered consumer group (a backlog wakes one more, up to this):
 # "sentiment=4,probe-1=2". Ordered groups (signals, execution, learning) run one drain at a time
