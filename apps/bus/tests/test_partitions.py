@@ -213,3 +213,38 @@ def test_two_workers_drain_two_execution_partitions_in_order_within_limits(
     for k in (0, 1):
         pending = redis_conn.xpending(Stream.SIGNALS_GENERATED.value, f"execution.{k}")
         assert int(pending["pending"]) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bus_groups_lists_the_split_and_drops_only_empty_stale_groups(redis_conn, settings) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tasks.consumers.signals import SignalsOnNewsConsumer
+
+    a0, _, a1, _ = _setup_tickers(settings)
+    _scored_burst([[a0], [a1]])
+    assert SignalsOnNewsConsumer().consume() == 2  # the one group, all acknowledged
+    settings.BUS_PARTITIONS = {"signals": 2}
+    _scored_burst([[a0, a1]])
+    for k in (0, 1):
+        consumer_for(f"signals.{k}")().consume()
+
+    out = StringIO()
+    call_command("bus_groups", stdout=out)
+    lines = out.getvalue().splitlines()
+    rows = {ln.split()[1]: ln.split()[2] for ln in lines[1:] if ln.startswith("news:scored")}
+    assert rows == {"signals": "stale", "signals.0": "current", "signals.1": "current"}
+    assert lines[-1] == "stale groups (old split): signals; --drop-stale"
+
+    # A stale group with a pending entry is kept (its entry would be lost)...
+    redis_conn.xgroup_create(Stream.NEWS_SCORED.value, "signals.2", id="0")
+    redis_conn.xreadgroup("signals.2", "gone", {Stream.NEWS_SCORED.value: ">"}, count=1)
+    out, err = StringIO(), StringIO()
+    call_command("bus_groups", "--drop-stale", stdout=out, stderr=err)
+    # ... an empty one is dropped; the current partitions stay.
+    assert "dropped signals on news:scored" in out.getvalue()
+    assert "kept signals.2" in err.getvalue() and "1 pending" in err.getvalue()
+    names = {g["name"].decode() for g in redis_conn.xinfo_groups(Stream.NEWS_SCORED.value)}
+    assert names == {"signals.0", "signals.1", "signals.2"}
