@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis as redis_lib
+
+from tests.workers import celery_worker_argv
 
 ROOT = Path(__file__).resolve().parent
 
@@ -63,24 +64,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tradebot",
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                ",".join(self.queues),
-                "-n",
-                f"{self.name}@%h",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
+            celery_worker_argv(self.queues, self.name),
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

@@ -13,10 +13,11 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from tests.workers import celery_worker_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,24 +36,7 @@ def start_workers(queues: list[str]) -> list[subprocess.Popen[bytes]]:
     for i, queue in enumerate(queues):
         procs.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "tradebot",
-                    "worker",
-                    "-P",
-                    "solo",
-                    "-Q",
-                    queue,
-                    "-n",
-                    f"bench{i}@%h",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel=WARNING",
-                ],
+                celery_worker_argv([queue], f"bench{i}", loglevel="WARNING"),
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -37,6 +37,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tests.workers import celery_worker_argv
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TWEETS = ROOT / "data" / "news" / "stocknet_tweets_2015q4.jsonl"
@@ -66,24 +68,7 @@ class Workers:
         log = open(self.logs / f"worker{n}-{queue}.log", "wb")  # noqa: SIM115 - the child's
         self.procs.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "tradebot",
-                    "worker",
-                    "-P",
-                    "solo",
-                    "-Q",
-                    queue,
-                    "-n",
-                    f"pipe{n}-{queue}@%h",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel=WARNING",
-                ],
+                celery_worker_argv([queue], f"pipe{n}-{queue}", loglevel="WARNING"),
                 cwd=ROOT,
                 env={**os.environ, **self.env, **(extra or {}), "PYTHONUNBUFFERED": "1"},
                 stdout=log,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
@@ -19,6 +18,7 @@ from apps.news.tests.standins import (
     rss_sample,
 )
 from conftest import ROOT, WorkerProcess, wait_for, worker_env
+from tests.workers import celery_worker_argv
 
 pytestmark = [requires_shared_data, pytest.mark.usefixtures("news_settings", "no_default_sources")]
 
@@ -128,11 +128,7 @@ class ThreadsWorker(WorkerProcess):
     def start(self) -> ThreadsWorker:
         self.log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "tradebot", "worker", "-P", "threads",
-                "-c", "4", "-Q", ",".join(self.queues), "-n", f"{self.name}@%h",
-                "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
-            ],
+            celery_worker_argv(self.queues, self.name, pool="threads", concurrency=4),
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         return self
