@@ -28,15 +28,16 @@ from django.db import IntegrityError, transaction
 from opentelemetry import propagate, trace
 
 from apps.bus import outbox
+from apps.bus.groups import stage_groups
 from apps.bus.metrics import BUS_HANDLE_SECONDS, BUS_PROCESSED, BUS_RECLAIMED
 from apps.bus.names import dead_letter
-from apps.bus.topology import max_drains, partition_of, stage_routes
+from apps.bus.topology import max_drains, partition_of
 from apps.core import codec
 from apps.core.clock import wall_time
 from apps.core.codec import ContractError
 from apps.core.contracts import Contract
 from apps.core.models import ProcessedMessage
-from apps.core.redis_client import redis_client
+from apps.core.redis_client import redis_client, text
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("tradebot.bus")
@@ -154,23 +155,12 @@ class StreamConsumer:
         entry pending): what a stale group held pending stays with it (docs/scaling.md).
         """
         stage = self.group.partition(".")[0]
-        current = {r.group for r in stage_routes() if r.base == stage}
-        if not current:  # not a stage of the topology (the probe, a test's consumer)
-            return
-        try:
-            groups = self.redis.xinfo_groups(self.stream)
-        except redis.exceptions.ResponseError:  # no stream yet: nothing to align with
-            return
-        last: dict[str, str] = {_s(g["name"]): _s(g["last-delivered-id"]) for g in groups}
-        stale = [
-            last[name]
-            for name in last
-            if (name == stage or name.startswith(f"{stage}.")) and name not in current
-        ]
-        if not stale:
+        groups = [g for g in stage_groups(self.stream) if g.stage == stage]
+        stale = [g.last_delivered for g in groups if not g.current]
+        if not stale:  # also: not a stage of the topology (the probe, a test's consumer)
             return
         start = max(stale, key=_stream_id)
-        mine = last.get(self.group)
+        mine = next((g.last_delivered for g in groups if g.group == self.group), None)
         if mine is None:
             try:
                 self.redis.xgroup_create(self.stream, self.group, id=start, mkstream=True)
@@ -214,7 +204,7 @@ class StreamConsumer:
             resp = self.redis.xautoclaim(
                 self.stream, self.group, self.name, idle, start_id=start, count=count
             )
-            start = _s(resp[0])
+            start = text(resp[0])
             entries = [e for e in resp[1] if e and e[1] is not None]
             deleted = resp[2] if len(resp) > 2 else []
             if deleted:  # trimmed away while pending: nothing left to process
@@ -222,10 +212,10 @@ class StreamConsumer:
             if entries:
                 BUS_RECLAIMED.labels(self.group).inc(len(entries))
                 log.info("bus: %s reclaimed %d message(s)", self.group, len(entries))
-                counts = self._delivery_counts([_s(e[0]) for e in entries])
+                counts = self._delivery_counts([text(e[0]) for e in entries])
                 live = []
                 for entry in entries:
-                    mid = _s(entry[0])
+                    mid = text(entry[0])
                     if counts.get(mid, 0) > self.cfg["MAX_DELIVERIES"]:
                         err = self._last_error(mid) or "delivered too many times (consumer died?)"
                         self._dead_letter(mid, outbox.raw_fields(entry[1]), err)
@@ -295,7 +285,7 @@ class StreamConsumer:
         for mid_raw, raw in entries:
             fields = outbox.raw_fields(raw)
             d = Delivery(
-                message_id=_s(mid_raw), event_id=fields.get(outbox.F_EVENT, ""), fields=fields
+                message_id=text(mid_raw), event_id=fields.get(outbox.F_EVENT, ""), fields=fields
             )
             try:
                 uuid.UUID(d.event_id)
@@ -573,10 +563,6 @@ class StreamConsumer:
             kind=trace.SpanKind.CONSUMER,
             attributes=self._attributes(d),
         )
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _stream_id(value: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis
 
 from apps.bus.topology import STAGES, stage_routes
-from apps.core.redis_client import redis_client
+from apps.core.redis_client import redis_client, text
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +30,21 @@ class GroupState:
     last_delivered: str
 
 
-def _s(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def stage_groups() -> list[GroupState]:
-    """Every consumer group of a stage on its stream, current or stale."""
+def stage_groups(only: str | None = None) -> list[GroupState]:
+    """Every consumer group of a stage on its stream (on stream ``only``), current or stale."""
     current = {r.group for r in stage_routes()}
     stages = {r.group: r.stream for r in STAGES}
+    if only is not None and only not in stages.values():
+        return []  # not a stage's stream (the probe's, a test's)
     r = redis_client()
     out: list[GroupState] = []
-    for stream in sorted(set(stages.values())):
+    for stream in [only] if only else sorted(set(stages.values())):
         try:
             infos = r.xinfo_groups(stream)
         except redis.exceptions.ResponseError:  # no such stream yet
             continue
         for info in infos:
-            name = _s(info["name"])
+            name = text(info["name"])
             stage = name.partition(".")[0]
             if stages.get(stage) != stream:
                 continue  # not a stage's group (an API bridge, a probe)
@@ -59,7 +57,7 @@ def stage_groups() -> list[GroupState]:
                     current=name in current,
                     pending=int(info.get("pending") or 0),
                     lag=None if lag is None else int(lag),
-                    last_delivered=_s(info.get("last-delivered-id")),
+                    last_delivered=text(info.get("last-delivered-id")),
                 )
             )
     return out

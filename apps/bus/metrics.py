@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from apps.bus.names import Stream, dead_letter
 from apps.bus.queues import Queue
-from apps.core.redis_client import redis_client
+from apps.core.redis_client import redis_client, text
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class BusCollector(Collector):
                 if not r.exists(name):
                     continue
                 for info in r.xinfo_groups(name):
-                    group = _s(info.get("name"))
+                    group = text(info.get("name"))
                     pending.add_metric([name, group], float(info.get("pending") or 0))
                     if info.get("lag") is not None:
                         lag.add_metric([name, group], float(info["lag"]))
@@ -104,10 +104,6 @@ class BusCollector(Collector):
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because Redis is down
             log.warning("metrics: could not read stream/queue gauges from redis: %s", exc)
         yield from (length, pending, lag, dead, depth)
-
-
-def _s(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 _registered = False

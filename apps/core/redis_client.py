@@ -28,3 +28,8 @@ def redis_client() -> redis.Redis:
         )
         _local.client, _local.url = client, url
     return client
+
+
+def text(value: object) -> str:
+    """A reply of the client (``decode_responses=False``: bytes) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -28,23 +28,8 @@ def article_sentiments_save(*, scored: ScoredArticle) -> int:
 
     Returns 0 (and stores nothing) when the article no longer exists.
     """
-    if not Article.objects.filter(pk=scored.article_id).exists():
-        log.warning("sentiment: article %s is gone; score not stored", scored.article_id)
-        return 0
-    rows = [
-        ArticleSentiment(
-            article_id=scored.article_id,
-            ticker=s.ticker,
-            score=s.score,
-            confidence=s.confidence,
-            model_used=scored.model_used,
-            tier=scored.tier,
-        )
-        for s in scored.scores
-    ]
-    # A replayed message scores with the same model: the unique constraint keeps the first row.
-    ArticleSentiment.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    stored = article_sentiments_save_many(scored=[scored])
+    return len(scored.scores) if scored.article_id in stored else 0
 
 
 def article_sentiments_save_many(*, scored: list[ScoredArticle]) -> set[int]:
