@@ -50,7 +50,7 @@ class ExecutionConsumer(StreamConsumer):
     def keys(self, delivery: Delivery) -> list[str] | None:
         """Partitioned by ticker: each ticker's signals are decided in stream order by one
         partition. Portfolio-wide limits stay exact across partitions: every decision reads and
-        claims under the account's row lock (``risk_marks_update``), held to its batch's commit."""
+        claims under the account's row lock (``risk_marks_apply``), held to its batch's commit."""
         event = delivery.message
         return [event.ticker] if isinstance(event, SignalEvent) else None
 

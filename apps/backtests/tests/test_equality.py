@@ -273,21 +273,18 @@ def _first_differences(a: list[Any], b: list[Any], n: int = 3) -> list[tuple[Any
     return out
 
 
+# The data sets both equality tests run on: bars only; five tickers with the bundled news;
+# trailing stops (JPM and BAC are stopped out at the same open, 2016-05-19, so one learning cycle
+# sees two outcomes of one instant).
+DATA_SETS = [
+    (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False, "stop"),
+    (["AAPL", "MSFT", "AMZN", "GOOG", "FB"], date(2015, 10, 1), date(2015, 12, 31), True, "stop"),
+    (["JPM", "BAC", "INTC"], date(2016, 1, 4), date(2016, 6, 30), False, "trailing_stop"),
+]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("symbols", "start", "end", "news", "stop_type"),
-    [
-        (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False, "stop"),
-        (
-            ["AAPL", "MSFT", "AMZN", "GOOG", "FB"],
-            date(2015, 10, 1),
-            date(2015, 12, 31),
-            True,
-            "stop",
-        ),
-        (["JPM", "BAC", "INTC"], date(2016, 1, 4), date(2016, 6, 30), False, "trailing_stop"),
-    ],
-)
+@pytest.mark.parametrize(("symbols", "start", "end", "news", "stop_type"), DATA_SETS)
 def test_live_replay_and_backtest_run_agree(
     redis_conn, settings, symbols, start, end, news, stop_type
 ):
@@ -423,22 +420,7 @@ def backtest_weight_log(engine: Engine) -> list[dict[str, Any]]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("symbols", "start", "end", "news", "stop_type"),
-    [
-        (["AAPL", "MSFT", "NVDA"], date(2017, 1, 3), date(2017, 6, 30), False, "stop"),
-        (
-            ["AAPL", "MSFT", "AMZN", "GOOG", "FB"],
-            date(2015, 10, 1),
-            date(2015, 12, 31),
-            True,
-            "stop",
-        ),
-        # trailing stops: JPM and BAC are stopped out at the same open (2016-05-19), so one cycle
-        # sees two outcomes of one instant
-        (["JPM", "BAC", "INTC"], date(2016, 1, 4), date(2016, 6, 30), False, "trailing_stop"),
-    ],
-)
+@pytest.mark.parametrize(("symbols", "start", "end", "news", "stop_type"), DATA_SETS)
 def test_learning_replay_and_backtest_run_agree_on_weight_history(
     redis_conn, settings, symbols, start, end, news, stop_type
 ):

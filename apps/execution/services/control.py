@@ -94,20 +94,14 @@ def trading_reset(*, equity: Decimal | None, pk: int = 1) -> TradingControl:
     return _set(control, TradingControl.State.ACTIVE, "reset")
 
 
-def risk_marks_update(
-    *, equity: Decimal, today: date, config: RiskConfig, pk: int = 1
-) -> LimitBreach | None:
-    """Roll the day's start and the equity peak forward; HALT when a loss limit is breached."""
-    return risk_marks_apply(equity=equity, today=today, config=config, pk=pk)[0]
-
-
 # No savepoint of its own: inside a caller's transaction (a consumer's batch) the row lock and the
 # writes are the caller's; alone, it is its own transaction.
 @transaction.atomic(savepoint=False)
 def risk_marks_apply(
     *, equity: Decimal, today: date, config: RiskConfig, pk: int = 1
 ) -> tuple[LimitBreach | None, TradingState]:
-    """:func:`risk_marks_update`, also returning the account's trading state after it.
+    """Roll the day's start and the equity peak forward; HALT when a loss limit is breached.
+    Returns the breach (if any) and the account's trading state after it.
 
     Takes the account's row lock (held to the end of the caller's transaction): decisions of one
     account, from any number of workers or partitions, read and claim one after another, so a
