@@ -329,9 +329,12 @@ class StreamConsumer:
         todo = [d for d in deliveries if not d.error]
         # A partition acknowledges the messages of other partitions' keys without applying them
         # (no effect, no receipt: the partition that owns them applies them).
-        foreign = [d for d in todo if not self._mine(d)]
+        foreign: list[Delivery] = []
+        if self.partitions > 1:
+            mine = [self._mine(d) for d in todo]
+            foreign = [d for d, m in zip(todo, mine, strict=True) if not m]
+            todo = [d for d, m in zip(todo, mine, strict=True) if m]
         if foreign:
-            todo = [d for d in todo if self._mine(d)]
             BUS_PROCESSED.labels(self.group, "other partition").inc(len(foreign))
 
         # Receipts: effects already committed (a redelivery). Their outputs are re-sent, since a
